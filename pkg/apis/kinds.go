@@ -23,13 +23,21 @@ type Kind struct {
 	Categories []string
 	// New returns an empty object of this kind (a pointer to the struct).
 	New func() meta.Object
-	// Default fills unset fields as Kubernetes does; may be nil.
+	// Default fills unset fields as Kubernetes does; may be nil. It is
+	// idempotent, so the API server may run it on every create and update.
 	Default func(obj meta.Object)
-	// Validate checks a new object; may be nil. Metadata (name, labels, ...)
-	// is validated by the API server for every kind, not here.
+	// Validate checks the WHOLE object, metadata included (name or
+	// generateName, namespace present for namespaced kinds and absent for
+	// cluster-scoped ones, labels, annotations, ownerReferences,
+	// finalizers), and returns every problem at once; never nil for a
+	// served kind. The API server calls it on create, after setting
+	// metadata.name from generateName and metadata.namespace from the URL;
+	// it does not require the server-owned uid, resourceVersion or
+	// creationTimestamp.
 	Validate func(obj meta.Object) field.ErrorList
-	// ValidateUpdate checks an update against the stored object (immutable
-	// fields); may be nil. Validate is also run on the new object.
+	// ValidateUpdate checks an update against the stored object: identity
+	// metadata and immutable fields. The API server calls Validate on the
+	// new object and then ValidateUpdate; never nil for a served kind.
 	ValidateUpdate func(obj, old meta.Object) field.ErrorList
 	// SelectableFields lists the field-selector paths beyond metadata.name
 	// and metadata.namespace, such as "spec.nodeName" (JSON names).

@@ -64,3 +64,8 @@ const (
 	CauseFieldValueTooLong      = "FieldValueTooLong"
 	CauseUnknownField           = "FieldValueUnknown" // not in Kubernetes' list; used for strict decoding
 )
+
+// GetObjectMeta lets a Status travel where a meta.Object is expected (the
+// ERROR event of a watch). A Status has no object metadata: the result is
+// a fresh empty ObjectMeta each time.
+func (s *Status) GetObjectMeta() *ObjectMeta { return &ObjectMeta{} }

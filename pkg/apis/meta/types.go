@@ -50,13 +50,13 @@ func (m *ObjectMeta) GetObjectMeta() *ObjectMeta { return m }
 // ManagedField is accepted and echoed for compatibility with clients that
 // send it; minik8s does not track field ownership.
 type ManagedField struct {
-	Manager    string          `json:"manager,omitempty"`
-	Operation  string          `json:"operation,omitempty"`
-	APIVersion string          `json:"apiVersion,omitempty"`
-	Time       *Time           `json:"time,omitempty"`
-	FieldsType string          `json:"fieldsType,omitempty"`
-	FieldsV1   json.RawMessage `json:"fieldsV1,omitempty"`
-	Subresource string         `json:"subresource,omitempty"`
+	Manager     string          `json:"manager,omitempty"`
+	Operation   string          `json:"operation,omitempty"`
+	APIVersion  string          `json:"apiVersion,omitempty"`
+	Time        *Time           `json:"time,omitempty"`
+	FieldsType  string          `json:"fieldsType,omitempty"`
+	FieldsV1    json.RawMessage `json:"fieldsV1,omitempty"`
+	Subresource string          `json:"subresource,omitempty"`
 }
 
 // OwnerReference points from a dependent to its owner; the garbage

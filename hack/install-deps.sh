@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# install-deps.sh installs the Debian packages minik8s' build and tests
+# need, and only those that are missing (so a second run does nothing).
+# Run as root on Debian 12. Go itself must already be on the PATH.
+set -euo pipefail
+
+# Packages the current test suite uses. Later parts of minik8s add theirs
+# here (containerd, runc, CNI plugins, iptables, the local registry ...).
+packages=(
+  ca-certificates
+  curl      # the e2e curl walkthrough
+  kubectl   # the real client for compatibility tests
+  iproute2  # network namespaces for the local lab
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "install-deps: all Debian packages present"
+fi
+
+if ! command -v go >/dev/null; then
+  echo "install-deps: Go is not on the PATH; install Go 1.24 or newer (e.g. to /usr/local/go)" >&2
+  exit 1
+fi

@@ -169,8 +169,8 @@ func TestScaleSubresource(t *testing.T) {
 	}
 	resp := s.do(t, "PATCH", "/apis/apps/v1/namespaces/default/replicasets/r/scale", "application/merge-patch+json", `{"spec":{"replicas":5}}`)
 	var sc struct {
-		Kind string
-		Spec struct{ Replicas int32 }
+		Kind   string
+		Spec   struct{ Replicas int32 }
 		Status struct {
 			Selector string
 		}

@@ -247,7 +247,7 @@ func (c *Client) List(ctx context.Context, k *apis.Kind, ns string, opts ListOpt
 	var items []meta.Object
 	for {
 		var page struct {
-			Metadata meta.ListMeta    `json:"metadata"`
+			Metadata meta.ListMeta     `json:"metadata"`
 			Items    []json.RawMessage `json:"items"`
 		}
 		if err := c.Do(ctx, http.MethodGet, Path(k, ns, "", ""), q, "", nil, &page); err != nil {

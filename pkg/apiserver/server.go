@@ -50,6 +50,8 @@ func New(cfg Config) (*Server, error) {
 	r.HandleFunc("/readyz", s.readyz)
 	r.HandleFunc("/version", s.version)
 	r.HandleFunc("/metrics", s.metrics.serve)
+	r.HandleFunc("/openapi/v3", s.serveOpenAPI)
+	r.PathPrefix("/openapi/v3/").HandlerFunc(s.serveOpenAPI)
 	r.HandleFunc("/api", s.apiVersions)
 	r.HandleFunc("/apis", s.apiGroups)
 	r.HandleFunc("/api/{version}", s.resourceList)

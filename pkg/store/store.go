@@ -147,9 +147,9 @@ func GuaranteedUpdate(ctx context.Context, s Store, key string, fn UpdateFunc) (
 	}
 }
 
-func notFound(key string) error  { return fmt.Errorf("key %s: %w", key, apierrors.ErrNotFound) }
-func conflict(key string) error  { return fmt.Errorf("key %s: %w", key, apierrors.ErrConflict) }
-func exists(key string) error    { return fmt.Errorf("key %s: %w", key, apierrors.ErrAlreadyExists) }
+func notFound(key string) error { return fmt.Errorf("key %s: %w", key, apierrors.ErrNotFound) }
+func conflict(key string) error { return fmt.Errorf("key %s: %w", key, apierrors.ErrConflict) }
+func exists(key string) error   { return fmt.Errorf("key %s: %w", key, apierrors.ErrAlreadyExists) }
 func gone(rev, compacted int64) error {
 	return fmt.Errorf("revision %d is older than the oldest kept (%d): %w", rev, compacted, apierrors.ErrGone)
 }

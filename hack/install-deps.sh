@@ -11,6 +11,7 @@ packages=(
   curl      # the e2e curl walkthrough
   kubectl   # the real client for compatibility tests
   iproute2  # network namespaces for the local lab
+  etcd-server  # an external etcd for the store conformance suite
 )
 
 missing=()
@@ -21,6 +22,14 @@ done
 if ((${#missing[@]})); then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # Packages such as etcd-server would start a system-wide daemon; tests
+  # start their own on free ports, so keep the package scripts from
+  # starting services (unless the machine already has such a policy).
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 else

@@ -77,7 +77,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request, info *request
 		writeError(w, r, err)
 		return
 	}
-	writeObject(w, r, http.StatusOK, listObject(info.Kind, items, rev, cont))
+	s.writeObjects(w, r, info.Kind, nil, listObject(info.Kind, items, rev, cont))
 }
 
 // list reads the matching objects of a collection at one revision. With a

@@ -185,7 +185,7 @@ func (s *Server) serveGet(w http.ResponseWriter, r *http.Request, info *requestI
 		writeError(w, r, err)
 		return
 	}
-	writeObject(w, r, http.StatusOK, obj)
+	s.writeObjects(w, r, info.Kind, obj, nil)
 }
 
 func (s *Server) get(ctx context.Context, k *apis.Kind, ns, name string) (meta.Object, error) {
@@ -204,6 +204,10 @@ type mutateFunc func(cur meta.Object) (meta.Object, error)
 
 func (s *Server) serveUpdate(w http.ResponseWriter, r *http.Request, info *requestInfo) {
 	k := info.Kind
+	if r.Method == http.MethodPatch && mediaType(r) == "application/apply-patch+yaml" && info.Subresource == "" {
+		s.serveApply(w, r, info)
+		return
+	}
 	body, err := readBody(r)
 	if err != nil {
 		writeError(w, r, err)

@@ -77,7 +77,13 @@ func (s *Server) serveWatch(w http.ResponseWriter, r *http.Request, info *reques
 	w.Header().Set("Transfer-Encoding", "chunked")
 	w.WriteHeader(http.StatusOK)
 	enc := json.NewEncoder(w)
+	asTable, columns := wantsTable(r), true
 	send := func(typ string, obj any) bool {
+		if o, ok := obj.(meta.Object); ok && asTable && (typ == meta.Added || typ == meta.Modified || typ == meta.Deleted) {
+			// Column definitions go with the first event only, as in Kubernetes.
+			obj = s.toTable(k, []meta.Object{o}, meta.ListMeta{ResourceVersion: o.GetObjectMeta().ResourceVersion}, q.Get("includeObject"), columns)
+			columns = false
+		}
 		raw, err := json.Marshal(obj)
 		if err != nil {
 			return false

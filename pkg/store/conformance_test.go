@@ -27,6 +27,7 @@ func newTestEtcd(t testing.TB) *Etcd {
 func TestConformance(t *testing.T) {
 	impls := map[string]func(t *testing.T) Store{
 		"embedded-etcd": func(t *testing.T) Store { return newTestEtcd(t) },
+		"external-etcd": startExternalEtcd,
 	}
 	tests := []struct {
 		name string

@@ -362,3 +362,50 @@ func TestStrategicMergePatchMergesContainersByName(t *testing.T) {
 		t.Errorf("got %s; want container a unchanged, b at b:2, no directives", body)
 	}
 }
+
+func TestDryRunStoresNothing(t *testing.T) {
+	s := newTestServer(t)
+	resp := s.do(t, "POST", "/api/v1/namespaces/default/configmaps?dryRun=All", "application/json", `{"metadata":{"name":"dry"}}`)
+	if resp.code != 201 || !strings.Contains(string(resp.body), `"name":"dry"`) {
+		t.Fatalf("dry-run create: got %d %s; want 201 with the object", resp.code, resp.body)
+	}
+	if resp := s.do(t, "GET", "/api/v1/namespaces/default/configmaps/dry", "", ""); resp.code != 404 {
+		t.Errorf("after a dry-run create: got %d; want 404", resp.code)
+	}
+	s.do(t, "POST", "/api/v1/namespaces/default/configmaps", "application/json", `{"metadata":{"name":"real"},"data":{"a":"1"}}`)
+	s.do(t, "PATCH", "/api/v1/namespaces/default/configmaps/real?dryRun=All", "application/merge-patch+json", `{"data":{"a":"2"}}`)
+	s.do(t, "DELETE", "/api/v1/namespaces/default/configmaps/real?dryRun=All", "", "")
+	resp = s.do(t, "GET", "/api/v1/namespaces/default/configmaps/real", "", "")
+	if resp.code != 200 || !strings.Contains(string(resp.body), `"a":"1"`) {
+		t.Errorf("after a dry-run patch and delete: got %d %s; want the object unchanged", resp.code, resp.body)
+	}
+}
+
+func TestDeleteCollectionBySelector(t *testing.T) {
+	s := newTestServer(t)
+	for i, team := range []string{"a", "a", "b"} {
+		s.do(t, "POST", "/api/v1/namespaces/default/configmaps", "application/json",
+			`{"metadata":{"name":"c`+strconv.Itoa(i)+`","labels":{"team":"`+team+`"}}}`)
+	}
+	resp := s.do(t, "DELETE", "/api/v1/namespaces/default/configmaps?labelSelector=team%3Da", "", "")
+	var deleted core.ConfigMapList
+	resp.object(t, &deleted)
+	if resp.code != 200 || len(deleted.Items) != 2 {
+		t.Fatalf("deletecollection: got %d with %d items; want 200 with 2", resp.code, len(deleted.Items))
+	}
+	var left core.ConfigMapList
+	s.do(t, "GET", "/api/v1/namespaces/default/configmaps", "", "").object(t, &left)
+	if len(left.Items) != 1 || left.Items[0].Name != "c2" {
+		t.Errorf("left: %d items; want only c2", len(left.Items))
+	}
+}
+
+func TestGenerateName(t *testing.T) {
+	s := newTestServer(t)
+	resp := s.do(t, "POST", "/api/v1/namespaces/default/configmaps", "application/json", `{"metadata":{"generateName":"job-"}}`)
+	var cm core.ConfigMap
+	resp.object(t, &cm)
+	if resp.code != 201 || !strings.HasPrefix(cm.Name, "job-") || len(cm.Name) != len("job-")+5 {
+		t.Errorf("generateName: got %d name %q; want 201 and job- plus 5 characters", resp.code, cm.Name)
+	}
+}

@@ -315,3 +315,30 @@ func TestBookmarksReportProgress(t *testing.T) {
 		}
 	}
 }
+
+// TestCompactorKeepsOneInterval: the compactor compacts to the revision it
+// saw one tick earlier, so recent history stays and older history goes.
+func TestCompactorKeepsOneInterval(t *testing.T) {
+	s := newTestEtcd(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	old, _ := s.Create(ctx, "/k/old", []byte("1"))
+	s.Update(ctx, "/k/old", []byte("2"), old)
+	go s.RunCompactor(ctx, 100*time.Millisecond)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := s.List(ctx, "/k/", ListOptions{Revision: old})
+		if errors.Is(err, apierrors.ErrGone) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("revision %d still readable after 10s of compaction ticks (err %v)", old, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The latest revision is always readable.
+	rev, _ := s.Revision(ctx)
+	if _, err := s.List(ctx, "/k/", ListOptions{Revision: rev}); err != nil {
+		t.Errorf("current revision %d: %v", rev, err)
+	}
+}

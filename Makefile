@@ -29,7 +29,7 @@ e2e: deps
 	$(GO) test -count=1 -v ./test/e2e/
 
 bench:
-	$(GO) run ./hack/bench -out docs/benchmarks.md
+	$(GO) run ./hack/bench -out docs/benchmarks.md apiserver
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

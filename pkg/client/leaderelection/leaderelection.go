@@ -230,4 +230,3 @@ func (e *elector) release() {
 		slog.Info("releasing the lease failed", "err", err)
 	}
 }
-

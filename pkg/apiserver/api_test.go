@@ -409,3 +409,37 @@ func TestGenerateName(t *testing.T) {
 		t.Errorf("generateName: got %d name %q; want 201 and job- plus 5 characters", resp.code, cm.Name)
 	}
 }
+
+// TestNamespaceGoesWhenItsFinalizerIsRemoved: a terminating namespace
+// stays through other updates and goes when spec.finalizers is emptied.
+func TestNamespaceGoesWhenItsFinalizerIsRemoved(t *testing.T) {
+	s := newTestServer(t)
+	s.do(t, "POST", "/api/v1/namespaces", "application/json", `{"metadata":{"name":"gone"}}`)
+	s.do(t, "DELETE", "/api/v1/namespaces/gone", "", "")
+	s.do(t, "PATCH", "/api/v1/namespaces/gone", "application/merge-patch+json", `{"metadata":{"labels":{"x":"y"}}}`)
+	if resp := s.do(t, "GET", "/api/v1/namespaces/gone", "", ""); resp.code != 200 {
+		t.Fatalf("terminating namespace vanished on an unrelated update: %d", resp.code)
+	}
+	resp := s.do(t, "PATCH", "/api/v1/namespaces/gone", "application/merge-patch+json", `{"spec":{"finalizers":null}}`)
+	if resp.code != 200 {
+		t.Fatalf("finalize: %d %s", resp.code, resp.body)
+	}
+	if resp := s.do(t, "GET", "/api/v1/namespaces/gone", "", ""); resp.code != 404 {
+		t.Errorf("after removing its finalizer: got %d; want 404", resp.code)
+	}
+}
+
+func TestPodsGetDefaultTolerations(t *testing.T) {
+	s := newTestServer(t)
+	var pod core.Pod
+	s.do(t, "POST", "/api/v1/namespaces/default/pods", "application/json", podJSON).object(t, &pod)
+	got := map[string]int64{}
+	for _, tol := range pod.Spec.Tolerations {
+		if tol.TolerationSeconds != nil {
+			got[tol.Key] = *tol.TolerationSeconds
+		}
+	}
+	if got[core.TaintNodeNotReady] != 300 || got[core.TaintNodeUnreachable] != 300 {
+		t.Errorf("tolerations %+v; want not-ready and unreachable NoExecute for 300s", pod.Spec.Tolerations)
+	}
+}

@@ -17,16 +17,27 @@ type hooks struct {
 	// beginDelete marks the object as terminating and reports true when
 	// the object must stay until a controller finishes (namespaces).
 	beginDelete func(obj meta.Object) bool
+	// holdsDeletion reports kind-specific finalizers still pending on an
+	// object marked for deletion (a namespace's spec.finalizers).
+	holdsDeletion func(obj meta.Object) bool
 }
 
 var kindHooks = map[string]hooks{
 	"pods": {
 		prepareCreate: func(obj meta.Object) {
-			obj.(*core.Pod).Status = core.PodStatus{Phase: core.PodPending}
+			pod := obj.(*core.Pod)
+			pod.Status = core.PodStatus{Phase: core.PodPending}
+			addDefaultTolerations(pod)
 		},
 		gracePeriod: podGracePeriod,
 	},
 	"namespaces": {
+		// Every namespace waits for the namespace controller to empty it
+		// before it goes (set on create only, as Kubernetes does, so that
+		// removing it later is possible).
+		prepareCreate: func(obj meta.Object) {
+			obj.(*core.Namespace).Spec.Finalizers = []string{core.FinalizerKubernetes}
+		},
 		beginDelete: func(obj meta.Object) bool {
 			ns := obj.(*core.Namespace)
 			if len(ns.Spec.Finalizers) == 0 {
@@ -34,6 +45,11 @@ var kindHooks = map[string]hooks{
 			}
 			ns.Status.Phase = core.NamespaceTerminating
 			return true
+		},
+		// The namespace controller empties the namespace, then removes
+		// "kubernetes" from spec.finalizers; that update deletes it.
+		holdsDeletion: func(obj meta.Object) bool {
+			return len(obj.(*core.Namespace).Spec.Finalizers) > 0
 		},
 	},
 }
@@ -60,4 +76,28 @@ func podGracePeriod(obj meta.Object, requested *int64) int64 {
 		return *pod.Spec.TerminationGracePeriodSeconds
 	}
 	return 30
+}
+
+// defaultTolerationSeconds is how long a pod stays bound to a node that
+// is not ready or unreachable before the node lifecycle controller evicts
+// it, unless the pod says otherwise (Kubernetes' DefaultTolerationSeconds
+// admission plugin).
+const defaultTolerationSeconds = 300
+
+func addDefaultTolerations(pod *core.Pod) {
+	for _, taint := range []string{core.TaintNodeNotReady, core.TaintNodeUnreachable} {
+		found := false
+		for _, t := range pod.Spec.Tolerations {
+			if (t.Key == taint || (t.Key == "" && t.Operator == core.TolerationOpExists)) &&
+				(t.Effect == "" || t.Effect == core.TaintEffectNoExecute) {
+				found = true
+			}
+		}
+		if !found {
+			secs := int64(defaultTolerationSeconds)
+			pod.Spec.Tolerations = append(pod.Spec.Tolerations, core.Toleration{
+				Key: taint, Operator: core.TolerationOpExists, Effect: core.TaintEffectNoExecute, TolerationSeconds: &secs,
+			})
+		}
+	}
 }

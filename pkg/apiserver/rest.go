@@ -302,7 +302,7 @@ func (s *Server) update(ctx context.Context, k *apis.Kind, ns, name, sub string,
 			return old, nil // nothing changed: no write, no new resourceVersion
 		}
 		var res store.KV
-		if finalized(next) {
+		if h := hooksFor(k); finalized(next) && (h.holdsDeletion == nil || !h.holdsDeletion(next)) {
 			res, err = s.store.Delete(ctx, kv.Key, kv.ModRevision)
 		} else {
 			res, err = s.store.Update(ctx, kv.Key, b, kv.ModRevision)

@@ -244,7 +244,7 @@ func TestSecretAndConfigMap(t *testing.T) {
 func TestNamespaceAndNode(t *testing.T) {
 	ns := &Namespace{ObjectMeta: meta.ObjectMeta{Name: "team-a"}}
 	DefaultNamespace(ns)
-	if ns.Status.Phase != NamespaceActive || len(ns.Spec.Finalizers) != 1 || ns.Spec.Finalizers[0] != "kubernetes" ||
+	if ns.Status.Phase != NamespaceActive || len(ns.Spec.Finalizers) != 0 ||
 		ns.Labels[LabelMetadataName] != "team-a" {
 		t.Errorf("defaulted namespace = %+v", ns)
 	}

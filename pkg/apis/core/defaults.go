@@ -224,9 +224,6 @@ func PodQOSClass(s *PodSpec) string {
 // DefaultNamespace adds the "kubernetes" finalizer, the Active phase and
 // the kubernetes.io/metadata.name label, as Kubernetes does.
 func DefaultNamespace(n *Namespace) {
-	if n.Spec.Finalizers == nil {
-		n.Spec.Finalizers = []string{FinalizerKubernetes}
-	}
 	if n.Status.Phase == "" {
 		n.Status.Phase = NamespaceActive
 	}

@@ -218,12 +218,7 @@ func setPodCondition(st *core.PodStatus, c core.PodCondition) {
 // serveSubresourceGet answers GETs of subresources served elsewhere.
 func (s *Server) serveSubresourceGet(w http.ResponseWriter, r *http.Request, info *requestInfo) {
 	if info.Subresource == "log" {
-		if _, err := s.get(r.Context(), info.Kind, info.Namespace, info.Name); err != nil {
-			writeError(w, r, err)
-			return
-		}
-		writeError(w, r, apierrors.New(apierrors.ErrUnavailable,
-			"logs of pod %s/%s are served by its node agent, which this cluster does not run yet", info.Namespace, info.Name))
+		s.serveLogs(w, r, info)
 		return
 	}
 	writeError(w, r, apierrors.New(apierrors.ErrMethodNotAllowed, "GET is not supported on %s/%s", info.Kind.Resource, info.Subresource))

@@ -21,6 +21,7 @@ import (
 // section to write.
 var benchmarks = map[string]func(dur time.Duration) string{
 	"apiserver": benchAPIServer,
+	"scheduler": benchScheduler,
 }
 
 func main() {

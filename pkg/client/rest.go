@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -206,7 +207,15 @@ func (c *Client) write(ctx context.Context, method string, obj meta.Object, name
 	if named {
 		name = m.Name
 	}
-	return c.Do(ctx, method, Path(k, m.Namespace, name, sub), nil, "application/json", body, obj)
+	// Decode into a fresh object and then replace *obj whole: decoding
+	// into obj itself would merge into its maps, which may be shared with
+	// an informer's cache when the caller made a shallow copy.
+	fresh := k.New()
+	if err := c.Do(ctx, method, Path(k, m.Namespace, name, sub), nil, "application/json", body, fresh); err != nil {
+		return err
+	}
+	reflect.ValueOf(obj).Elem().Set(reflect.ValueOf(fresh).Elem())
+	return nil
 }
 
 // Patch types.

@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -34,10 +35,14 @@ type Recorder struct {
 	c         *client.Client
 	component string
 	host      string
-	queue     chan *core.Event
+	// queues has one queue per writer; an event goes to the queue its
+	// correlation key hashes to, so repeats of one event are written in
+	// order by one writer and counted, not duplicated.
+	queues [writers]chan *core.Event
 
-	mu   sync.Mutex
-	seen map[string]*seenEvent // correlation key -> last written event
+	mu      sync.Mutex
+	seen    map[string]*seenEvent // correlation key -> last written event
+	dropped int                   // events dropped since the last report
 }
 
 type seenEvent struct {
@@ -48,7 +53,11 @@ type seenEvent struct {
 
 // New returns a Recorder that reports as component (e.g. "default-scheduler").
 func New(c *client.Client, component, host string) *Recorder {
-	return &Recorder{c: c, component: component, host: host, queue: make(chan *core.Event, 1000), seen: map[string]*seenEvent{}}
+	r := &Recorder{c: c, component: component, host: host, seen: map[string]*seenEvent{}}
+	for i := range r.queues {
+		r.queues[i] = make(chan *core.Event, 256)
+	}
+	return r
 }
 
 // Eventf records an event about obj. typ is Normal or Warning; reason is a
@@ -71,27 +80,65 @@ func (r *Recorder) Eventf(obj meta.Object, typ, reason, format string, args ...a
 		FirstTimestamp: now, LastTimestamp: now, Count: 1,
 		ReportingController: r.component, ReportingInstance: r.host,
 	}
+	h := fnv.New32a()
+	h.Write([]byte(correlationKey(ev)))
 	select {
-	case r.queue <- ev:
+	case r.queues[h.Sum32()%writers] <- ev:
 	default:
-		slog.Warn("event dropped: too many pending", "reason", reason, "object", m.Name)
+		r.mu.Lock()
+		r.dropped++ // reported in summary by Run, not once per event
+		r.mu.Unlock()
 	}
 }
 
-// Run writes queued events until ctx is done.
+// writers is how many events are written at once: enough to keep up with
+// a scheduler binding a thousand pods a second.
+const writers = 4
+
+// Run writes queued events until ctx is done, and reports how many were
+// dropped (at most once every 10 s).
 func (r *Recorder) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, q := range r.queues {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case ev := <-q:
+					r.write(ctx, ev)
+				}
+			}
+		}()
+	}
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			wg.Wait()
 			return
-		case ev := <-r.queue:
-			r.write(ctx, ev)
+		case <-t.C:
+			r.mu.Lock()
+			n := r.dropped
+			r.dropped = 0
+			r.mu.Unlock()
+			if n > 0 {
+				slog.Warn("events dropped: the API server did not keep up", "count", n, "component", r.component)
+			}
 		}
 	}
 }
 
+// correlationKey says which events are repeats of one another.
+func correlationKey(ev *core.Event) string {
+	return ev.InvolvedObject.UID + "|" + ev.Type + "|" + ev.Reason + "|" + ev.Message
+}
+
 func (r *Recorder) write(ctx context.Context, ev *core.Event) {
-	key := ev.InvolvedObject.UID + "|" + ev.Type + "|" + ev.Reason + "|" + ev.Message
+	key := correlationKey(ev)
 	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	r.mu.Lock()

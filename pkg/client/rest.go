@@ -171,7 +171,20 @@ func (c *Client) Get(ctx context.Context, ns, name string, out meta.Object) erro
 	if err != nil {
 		return err
 	}
-	return c.Do(ctx, http.MethodGet, Path(k, ns, name, ""), nil, "", nil, out)
+	return c.doFresh(ctx, http.MethodGet, Path(k, ns, name, ""), "", nil, k, out)
+}
+
+// doFresh decodes the reply into a fresh object of kind k and then
+// replaces *out whole. Decoding into out itself would keep fields the
+// reply omits (an emptied list is omitted, not sent as []) and would merge
+// into maps that may be shared with an informer's cache.
+func (c *Client) doFresh(ctx context.Context, method, path, contentType string, body []byte, k *apis.Kind, out meta.Object) error {
+	fresh := k.New()
+	if err := c.Do(ctx, method, path, nil, contentType, body, fresh); err != nil {
+		return err
+	}
+	reflect.ValueOf(out).Elem().Set(reflect.ValueOf(fresh).Elem())
+	return nil
 }
 
 // Create creates obj in its namespace and replaces obj with what the server
@@ -207,15 +220,7 @@ func (c *Client) write(ctx context.Context, method string, obj meta.Object, name
 	if named {
 		name = m.Name
 	}
-	// Decode into a fresh object and then replace *obj whole: decoding
-	// into obj itself would merge into its maps, which may be shared with
-	// an informer's cache when the caller made a shallow copy.
-	fresh := k.New()
-	if err := c.Do(ctx, method, Path(k, m.Namespace, name, sub), nil, "application/json", body, fresh); err != nil {
-		return err
-	}
-	reflect.ValueOf(obj).Elem().Set(reflect.ValueOf(fresh).Elem())
-	return nil
+	return c.doFresh(ctx, method, Path(k, m.Namespace, name, sub), "application/json", body, k, obj)
 }
 
 // Patch types.
@@ -232,7 +237,7 @@ func (c *Client) Patch(ctx context.Context, ns, name, patchType string, patch []
 	if err != nil {
 		return err
 	}
-	return c.Do(ctx, http.MethodPatch, Path(k, ns, name, ""), nil, patchType, patch, out)
+	return c.doFresh(ctx, http.MethodPatch, Path(k, ns, name, ""), patchType, patch, k, out)
 }
 
 // Delete deletes the named object of kind k. opts may be nil.

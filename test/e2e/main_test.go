@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	cmd := exec.Command("go", "build", "-o", binDir+"/", "minik8s/cmd/apiserver")
+	cmd := exec.Command("go", "build", "-o", binDir+"/", "minik8s/cmd/apiserver", "minik8s/cmd/controller-manager", "minik8s/cmd/scheduler")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building binaries:", err)

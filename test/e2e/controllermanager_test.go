@@ -12,44 +12,8 @@ import (
 	"minik8s/pkg/apis/core"
 	"minik8s/pkg/apis/meta"
 	"minik8s/pkg/client"
+	"minik8s/pkg/controllers/controllertest"
 )
-
-// playNodeAgent marks every pod Running and Ready, the way a node agent
-// would once its containers run, until ctx is done. Pods without a node
-// are fine here: the controllers only read pod status.
-func playNodeAgent(ctx context.Context, t *testing.T, c *client.Client) {
-	k, _ := apis.ByResource("", "pods")
-	inf := client.NewInformer(c.ListWatch(k, "", client.ListOptions{}), 0)
-	mark := func(obj meta.Object) {
-		pod := obj.(*core.Pod)
-		if pod.DeletionTimestamp != nil || pod.Status.Phase == core.PodRunning {
-			return
-		}
-		var cur core.Pod
-		if c.Get(ctx, pod.Namespace, pod.Name, &cur) != nil {
-			return
-		}
-		now := meta.Now()
-		cur.Status.Phase = core.PodRunning
-		cur.Status.StartTime = &now
-		cur.Status.Conditions = []core.PodCondition{
-			{Type: core.PodReady, Status: core.ConditionTrue, LastTransitionTime: now},
-			{Type: core.PodContainersReady, Status: core.ConditionTrue, LastTransitionTime: now},
-		}
-		cur.Status.ContainerStatuses = nil
-		for _, ctr := range cur.Spec.Containers {
-			cur.Status.ContainerStatuses = append(cur.Status.ContainerStatuses, core.ContainerStatus{
-				Name: ctr.Name, Image: ctr.Image, Ready: true, Started: boolPtr(true),
-				State: core.ContainerState{Running: &core.ContainerStateRunning{StartedAt: now}},
-			})
-		}
-		c.UpdateStatus(ctx, &cur) // a conflict means a newer version: its event comes next
-	}
-	inf.AddEventHandler(client.Handler{OnAdd: mark, OnUpdate: func(_, n meta.Object) { mark(n) }})
-	go inf.Run(ctx)
-}
-
-func boolPtr(b bool) *bool { return &b }
 
 // leaseHolder returns who holds the controller-manager Lease.
 func leaseHolder(ctx context.Context, c *client.Client) string {
@@ -69,7 +33,7 @@ func TestRolloutSurvivesLeaderKill(t *testing.T) {
 	c, _ := client.New(server)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	playNodeAgent(ctx, t, c)
+	controllertest.MarkPodsReady(t, c, "default", 0)
 	cms := map[string]*proc{}
 	for _, id := range []string{"cm-a", "cm-b"} {
 		cms[id] = start(t, "controller-manager", "--server", server, "--identity", id, "--listen", "",

@@ -38,6 +38,9 @@ type Agent struct {
 	// TerminateAfter is how long a terminating pod bound to NodeName
 	// lingers before the agent deletes it for good (grace period 0).
 	TerminateAfter time.Duration
+	// Serves, if set, says which pods this agent looks after; the others
+	// are left alone, as if their node's agent were gone.
+	Serves func(pod *core.Pod) bool
 }
 
 // MarkPodsReady runs an Agent that marks every pod of namespace Running
@@ -92,6 +95,9 @@ func (a Agent) sync(ctx context.Context, c *client.Client, inf *client.Informer,
 		return nil
 	}
 	pod := obj.(*core.Pod)
+	if a.Serves != nil && !a.Serves(pod) {
+		return nil
+	}
 	var err error
 	switch {
 	case pod.DeletionTimestamp != nil:

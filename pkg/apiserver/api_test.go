@@ -443,3 +443,25 @@ func TestPodsGetDefaultTolerations(t *testing.T) {
 		t.Errorf("tolerations %+v; want not-ready and unreachable NoExecute for 300s", pod.Spec.Tolerations)
 	}
 }
+
+func TestJobsGetAGeneratedSelector(t *testing.T) {
+	s := newTestServer(t)
+	resp := s.do(t, "POST", "/apis/batch/v1/namespaces/default/jobs", "application/json",
+		`{"metadata":{"name":"pi"},"spec":{"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"pi","image":"busybox"}]}}}}`)
+	if resp.code != 201 {
+		t.Fatalf("create job: %d %s", resp.code, resp.body)
+	}
+	var job struct {
+		Metadata meta.ObjectMeta
+		Spec     struct {
+			Selector *meta.LabelSelector
+			Template struct{ Metadata meta.ObjectMeta }
+		}
+	}
+	resp.object(t, &job)
+	uid := job.Metadata.UID
+	if job.Spec.Selector == nil || job.Spec.Selector.MatchLabels["batch.kubernetes.io/controller-uid"] != uid ||
+		job.Spec.Template.Metadata.Labels["job-name"] != "pi" || job.Spec.Template.Metadata.Labels["controller-uid"] != uid {
+		t.Errorf("job selector %+v, template labels %v; want the uid selector and job labels", job.Spec.Selector, job.Spec.Template.Metadata.Labels)
+	}
+}

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"minik8s/pkg/apis"
+	"minik8s/pkg/apis/batch"
 	"minik8s/pkg/apis/core"
 	"minik8s/pkg/apis/meta"
 )
@@ -22,8 +23,10 @@ type hooks struct {
 	holdsDeletion func(obj meta.Object) bool
 }
 
+// kindHooks is keyed by "group/resource" ("/pods" for the core group).
 var kindHooks = map[string]hooks{
-	"pods": {
+	"batch/jobs": {prepareCreate: setJobSelector},
+	"/pods": {
 		prepareCreate: func(obj meta.Object) {
 			pod := obj.(*core.Pod)
 			pod.Status = core.PodStatus{Phase: core.PodPending}
@@ -31,7 +34,7 @@ var kindHooks = map[string]hooks{
 		},
 		gracePeriod: podGracePeriod,
 	},
-	"namespaces": {
+	"/namespaces": {
 		// Every namespace waits for the namespace controller to empty it
 		// before it goes (set on create only, as Kubernetes does, so that
 		// removing it later is possible).
@@ -55,10 +58,26 @@ var kindHooks = map[string]hooks{
 }
 
 func hooksFor(k *apis.Kind) hooks {
-	if k.Group != "" {
-		return hooks{}
+	return kindHooks[k.Group+"/"+k.Resource]
+}
+
+// setJobSelector gives a Job the selector Kubernetes generates: its pods
+// carry the Job's uid in a label, so two Jobs of the same name (one
+// deleted, one new) can never adopt each other's pods. A Job with
+// manualSelector keeps the selector it brings.
+func setJobSelector(obj meta.Object) {
+	job := obj.(*batch.Job)
+	if job.Spec.ManualSelector != nil && *job.Spec.ManualSelector {
+		return
 	}
-	return kindHooks[k.Resource]
+	l := job.Spec.Template.Labels
+	if l == nil {
+		l = map[string]string{}
+		job.Spec.Template.Labels = l
+	}
+	l[batch.ControllerUIDLabel], l[batch.LegacyControllerUIDLabel] = job.UID, job.UID
+	l[batch.JobNameLabel], l[batch.LegacyJobNameLabel] = job.Name, job.Name
+	job.Spec.Selector = &meta.LabelSelector{MatchLabels: map[string]string{batch.ControllerUIDLabel: job.UID}}
 }
 
 // podGracePeriod follows Kubernetes: the requested period, else the pod's

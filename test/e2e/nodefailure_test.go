@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"minik8s/pkg/apis"
+	"minik8s/pkg/apis/apierrors"
 	"minik8s/pkg/apis/coordination"
 	"minik8s/pkg/apis/core"
 	"minik8s/pkg/apis/meta"
@@ -23,11 +25,22 @@ func fakeNode(ctx context.Context, t *testing.T, c *client.Client, name string) 
 		t.Fatal(err)
 	}
 	now := meta.Now()
-	node.Status.Capacity = map[string]resource.Quantity{"cpu": resource.MustParse("4"), "memory": resource.MustParse("8Gi"), "pods": resource.MustParse("110")}
-	node.Status.Allocatable = node.Status.Capacity
-	node.Status.Conditions = []core.NodeCondition{{Type: core.NodeReady, Status: core.ConditionTrue, LastHeartbeatTime: now, LastTransitionTime: now, Reason: "KubeletReady"}}
-	if err := c.UpdateStatus(ctx, node); err != nil {
-		t.Fatal(err)
+	// The IPAM controller may write the node in between: on a conflict,
+	// read it again and redo the status (level-triggered, like an agent).
+	for attempt := 0; ; attempt++ {
+		node.Status.Capacity = map[string]resource.Quantity{"cpu": resource.MustParse("4"), "memory": resource.MustParse("8Gi"), "pods": resource.MustParse("110")}
+		node.Status.Allocatable = node.Status.Capacity
+		node.Status.Conditions = []core.NodeCondition{{Type: core.NodeReady, Status: core.ConditionTrue, LastHeartbeatTime: now, LastTransitionTime: now, Reason: "KubeletReady"}}
+		err := c.UpdateStatus(ctx, node)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, apierrors.ErrConflict) || attempt > 10 {
+			t.Fatal(err)
+		}
+		if err := c.Get(ctx, "", name, node); err != nil {
+			t.Fatal(err)
+		}
 	}
 	secs := int32(4)
 	lease := &coordination.Lease{ObjectMeta: meta.ObjectMeta{Name: name, Namespace: "kube-node-lease"},

@@ -12,6 +12,13 @@ packages=(
   kubectl   # the real client for compatibility tests
   iproute2  # network namespaces for the local lab
   etcd-server  # an external etcd for the store conformance suite
+  iptables   # the proxy's rules (tests: inside their own network namespaces)
+  conntrack  # the proxy clears stale UDP flows when an endpoint goes
+  containerd                   # the node agent's container runtime (tests start their own)
+  runc
+  containernetworking-plugins  # CNI bridge, host-local, loopback, portmap in /usr/lib/cni
+  busybox-static               # the base of the test images
+  docker-registry              # a local registry for the test images (tests start their own)
 )
 
 missing=()

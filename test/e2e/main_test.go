@@ -27,7 +27,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	cmd := exec.Command("go", "build", "-o", binDir+"/", "minik8s/cmd/apiserver", "minik8s/cmd/controller-manager", "minik8s/cmd/scheduler")
+	// nodeagent and testimages are for the node agent e2e tests.
+	cmd := exec.Command("go", "build", "-o", binDir+"/", "minik8s/cmd/apiserver", "minik8s/cmd/controller-manager", "minik8s/cmd/scheduler", "minik8s/cmd/nodeagent", "minik8s/hack/testimages")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building binaries:", err)

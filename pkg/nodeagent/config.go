@@ -1,0 +1,91 @@
+package nodeagent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"minik8s/pkg/apis/core"
+	"minik8s/pkg/apis/resource"
+)
+
+// Config is everything the agent needs to run. cmd/nodeagent fills it from
+// flags; Validate checks it.
+type Config struct {
+	Server            string // API server URL
+	NodeName          string
+	ContainerdAddress string // containerd's socket
+	Namespace         string // containerd namespace holding our containers
+	RootDir           string // pod directories, CNI state, netns mounts
+	Listen            string // the agent's own HTTP API (logs, /healthz, /metrics)
+	CNIBinDir         string
+	// CNIConfFile, when set, is the conflist used for pods instead of the
+	// generated bridge + host-local one.
+	CNIConfFile string
+	// NodeNetns, when set, is the network namespace (a path such as
+	// /run/netns/mk-node-1) that plays the node's network: CNI runs there
+	// and probes dial from there. The local lab and e2e tests run each node
+	// as a netns on one machine; on a real machine it is empty (the host).
+	NodeNetns        string
+	PodCIDR          string   // used until the node IPAM controller sets spec.podCIDR
+	NodeIP           string   // the node's InternalIP; default: first non-loopback IPv4
+	PreloadImages    string   // directory of image tarballs imported at start
+	InsecureRegistry []string // registries reached over plain HTTP
+	Reserved         core.ResourceList
+	MaxPods          int
+	// CrashBackoff is the first restart delay of a crashing container; it
+	// doubles per restart up to MaxCrashBackoff (Kubernetes: 10 s, 5 min).
+	CrashBackoff, MaxCrashBackoff time.Duration
+	// ResyncPeriod is how often every pod is synced even without a change.
+	ResyncPeriod time.Duration
+	Log          *slog.Logger
+}
+
+// Validate reports the first thing wrong with c.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Server == "" {
+		errs = append(errs, errors.New("--server is required"))
+	}
+	if c.NodeName == "" {
+		errs = append(errs, errors.New("--node-name is required"))
+	}
+	if c.ContainerdAddress == "" {
+		errs = append(errs, errors.New("--containerd-address is required"))
+	}
+	if c.RootDir == "" {
+		errs = append(errs, errors.New("--root-dir is required"))
+	}
+	if c.PodCIDR != "" {
+		if _, _, err := net.ParseCIDR(c.PodCIDR); err != nil {
+			errs = append(errs, fmt.Errorf("--pod-cidr %q is not a CIDR like 10.244.1.0/24", c.PodCIDR))
+		}
+	}
+	if c.CrashBackoff <= 0 || c.MaxCrashBackoff < c.CrashBackoff {
+		errs = append(errs, errors.New("crash backoff must be positive and not above its maximum"))
+	}
+	return errors.Join(errs...)
+}
+
+// ParseResourceList parses "cpu=100m,memory=256Mi" (the --reserved flag).
+func ParseResourceList(s string) (core.ResourceList, error) {
+	rl := core.ResourceList{}
+	if s == "" {
+		return rl, nil
+	}
+	for _, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q is not resource=quantity (e.g. cpu=100m,memory=256Mi)", kv)
+		}
+		q, err := resource.ParseQuantity(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		rl[k] = q
+	}
+	return rl, nil
+}

@@ -1,0 +1,84 @@
+package nodeagent
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"minik8s/pkg/apis/core"
+)
+
+// handler is the agent's HTTP API: /healthz, /metrics, and the kubelet's
+// container log endpoint the API server proxies `kubectl logs` to.
+func (a *Agent) handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		fmt.Fprintf(w, "# TYPE nodeagent_pod_syncs_total counter\nnodeagent_pod_syncs_total %d\n", a.syncs.Load())
+		fmt.Fprintf(w, "# TYPE nodeagent_pod_sync_errors_total counter\nnodeagent_pod_sync_errors_total %d\n", a.syncErrors.Load())
+		fmt.Fprintf(w, "# TYPE nodeagent_container_starts_total counter\nnodeagent_container_starts_total %d\n", a.starts.Load())
+		fmt.Fprintf(w, "# TYPE nodeagent_pods gauge\nnodeagent_pods %d\n", len(a.pods.Store().ListKeys()))
+	})
+	mux.HandleFunc("GET /containerLogs/{ns}/{pod}/{container}", a.serveLogs)
+	return mux
+}
+
+// serveLogs is GET /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=
+// &timestamps=&previous=&sinceSeconds=&sinceTime=&limitBytes= (the
+// kubelet's path and parameters).
+func (a *Agent) serveLogs(w http.ResponseWriter, r *http.Request) {
+	ns, name, container := r.PathValue("ns"), r.PathValue("pod"), r.PathValue("container")
+	opts, err := parseLogOptions(r.URL.Query())
+	if err != nil {
+		http.Error(w, "bad log options: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	obj, ok := a.pods.Store().Get(ns + "/" + name)
+	if !ok {
+		http.Error(w, fmt.Sprintf("pod %s/%s not found on node %s", ns, name, a.cfg.NodeName), http.StatusNotFound)
+		return
+	}
+	pod := obj.(*core.Pod)
+	if _, ok := findContainer(pod, container); !ok {
+		http.Error(w, fmt.Sprintf("container %s is not valid for pod %s", container, name), http.StatusBadRequest)
+		return
+	}
+	files := logFiles(a.cfg.RootDir, pod.UID, container)
+	i := 0
+	if opts.Previous {
+		i = 1
+	}
+	if len(files) <= i {
+		what := "has no logs yet"
+		if opts.Previous {
+			what = "has no previous terminated instance"
+		}
+		http.Error(w, fmt.Sprintf("container %q in pod %q %s", container, name, what), http.StatusBadRequest)
+		return
+	}
+	file := files[i]
+	attempt := strings.TrimSuffix(file[strings.LastIndex(file, "/")+1:], ".log")
+	id := fmt.Sprintf("%s_%s_%s", pod.UID, container, attempt)
+	w.Header().Set("Content-Type", "text/plain")
+	// Ask the runtime, not the last sync's view: a follow may start in
+	// the moment between a container's start and the sync that records it.
+	done := func() bool {
+		if opts.Previous || a.isRunning(id) {
+			return opts.Previous
+		}
+		cs, err := a.rt.List(r.Context())
+		if err != nil {
+			return true
+		}
+		for _, c := range cs {
+			if c.ID == id {
+				return !c.Running
+			}
+		}
+		return true
+	}
+	if err := writeLogs(r.Context(), w, file, opts, done); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -311,6 +312,14 @@ func (e *nodeEnv) testLogs(t *testing.T) {
 	if got := e.logs(t, "logger", "main", "timestamps=true&tailLines=1"); !strings.HasSuffix(got, " late\n") || !strings.Contains(got, "T") {
 		t.Errorf("timestamps gave %q; want an RFC 3339 time before the line", got)
 	}
+	// kubectl logs goes through the API server, which proxies to the agent.
+	k := newKubectl(t, e.url)
+	if got := k.ok("logs", "logger"); got != "line 1\nline 2\nline 3\nline 4\nline 5\nlate\n" {
+		t.Errorf("kubectl logs: %q", got)
+	}
+	if got := k.ok("logs", "logger", "--tail=1"); got != "late\n" {
+		t.Errorf("kubectl logs --tail=1: %q; want %q", got, "late\n")
+	}
 	// follow streams lines written later.
 	e.create(t, e.pod("ticker", e.bb(sh("main", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.3; done"))))
 	e.waitLogs(t, "ticker", "main", "tick 0")
@@ -325,6 +334,29 @@ func (e *nodeEnv) testLogs(t *testing.T) {
 	resp.Body.Close()
 	if n := strings.Count(string(b), "tick"); n < 5 {
 		t.Errorf("follow for 3s gave %d lines (%q); want new lines as they come", n, b)
+	}
+	// And kubectl logs -f, through the API server's streaming proxy.
+	kf := k.cmd("logs", "-f", "ticker")
+	out, _ := kf.StdoutPipe()
+	if err := kf.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { kf.Process.Kill(); kf.Wait() }()
+	seen := make(chan int, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		n := 0
+		for sc.Scan() {
+			if n++; n == 8 {
+				seen <- n
+				return
+			}
+		}
+	}()
+	select {
+	case <-seen:
+	case <-time.After(15 * time.Second):
+		t.Error("kubectl logs -f did not stream 8 lines within 15s")
 	}
 }
 

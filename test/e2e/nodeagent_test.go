@@ -34,6 +34,68 @@ func TestNodeAgent(t *testing.T) {
 	t.Run("Logs", e.testLogs)
 	t.Run("GracefulDeletion", e.testGracefulDelete)
 	t.Run("Kill9AdoptsAndCleansUp", e.testAdopt)
+	t.Run("DeploymentRollsOutWithRealContainers", e.testRollout)
+}
+
+// testRollout runs the whole control plane on the real node: the
+// scheduler places a Deployment's pods on it, the agent runs them, and a
+// rolling update replaces every container.
+func (e *nodeEnv) testRollout(t *testing.T) {
+	start(t, "controller-manager", "--server", e.url, "--listen", "", "--leader-elect=false")
+	start(t, "scheduler", "--server", e.url, "--listen", "", "--leader-elect=false")
+	k := newKubectl(t, e.url)
+	manifest := func(version string) string {
+		return k.writeFile("web-"+version+".yaml", `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  strategy:
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: web
+        image: `+e.image("testserver")+`
+        imagePullPolicy: IfNotPresent
+        env:
+        - {name: VERSION, value: "`+version+`"}
+        readinessProbe:
+          httpGet: {path: /healthz, port: 8080}
+          periodSeconds: 1
+`)
+	}
+	k.ok("apply", "-f", manifest("1"))
+	wantLines(t, "rollout v1", k.ok("rollout", "status", "deploy/web", "--timeout=120s"), `deployment "web" successfully rolled out`)
+	k.ok("apply", "-f", manifest("2"))
+	wantLines(t, "rollout v2", k.ok("rollout", "status", "deploy/web", "--timeout=120s"), `deployment "web" successfully rolled out`)
+	// Every running pod is a v2 pod whose container really runs and
+	// answers with the new environment.
+	pods := k.ok("get", "pods", "-l", "app=web", "-o", `jsonpath={range .items[*]}{.metadata.name} {.status.podIP} {.spec.containers[0].env[0].value} {.metadata.deletionTimestamp}{"\n"}{end}`)
+	live := 0
+	for _, line := range strings.Split(strings.TrimSpace(pods), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 4 {
+			continue // terminating
+		}
+		if len(f) != 3 || f[2] != "2" {
+			t.Errorf("pod line %q: want a live v2 pod", line)
+			continue
+		}
+		live++
+		if body := e.httpGetInNode(t, f[1], "/env"); !strings.Contains(body, "VERSION=2") {
+			t.Errorf("pod %s answers %q; want its environment with VERSION=2", f[0], body)
+		}
+	}
+	if live != 3 {
+		t.Errorf("%d live pods after the rollout; want 3:\n%s", live, pods)
+	}
 }
 
 var podKind, _ = apis.ByKind("", "Pod")
@@ -431,4 +493,15 @@ func describeContainers(p *core.Pod) string {
 		b.WriteString("] ")
 	}
 	return b.String()
+}
+
+// httpGetInNode fetches http://ip:8080/path from inside the node's
+// network namespace (pod IPs are only reachable there).
+func (e *nodeEnv) httpGetInNode(t *testing.T, ip, path string) string {
+	t.Helper()
+	out, err := e.inNode("/bin/busybox", "wget", "-q", "-O", "-", "http://"+ip+":8080"+path)
+	if err != nil {
+		t.Errorf("GET %s from %s: %v %s", path, ip, err, out)
+	}
+	return out
 }

@@ -1,6 +1,6 @@
 // Command controller-manager runs minik8s' controllers (ReplicaSet,
-// Deployment, garbage collector, namespace, node lifecycle, node IPAM)
-// behind one leader election.
+// Deployment, DaemonSet, StatefulSet, garbage collector, namespace, node
+// lifecycle, node IPAM, volume binding) behind one leader election.
 package main
 
 import (
@@ -29,6 +29,7 @@ func main() {
 	flag.DurationVar(&cfg.NodeMonitorGracePeriod, "node-monitor-grace-period", 40*time.Second, "how long a node may go without a heartbeat before it is marked Unknown")
 	flag.StringVar(&cfg.ClusterCIDR, "cluster-cidr", "10.244.0.0/16", "the range pod CIDRs are taken from")
 	flag.IntVar(&cfg.NodeCIDRMaskSize, "node-cidr-mask-size", 24, "the size of each node's pod CIDR")
+	flag.StringVar(&cfg.VolumeDir, "volume-dir", "/var/lib/minik8s/volumes", "the node directory that provisioned persistent volumes live under")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	flag.Parse()
 	var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)

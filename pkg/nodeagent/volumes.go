@@ -49,6 +49,12 @@ func (a *Agent) prepareVolumes(ctx context.Context, pod *core.Pod) (map[string]s
 			if err := writeFiles(dir, data, v.Secret.Items, v.Secret.DefaultMode); err != nil {
 				return nil, err
 			}
+		case v.PersistentVolumeClaim != nil:
+			path, err := a.claimPath(ctx, pod.Namespace, v.PersistentVolumeClaim.ClaimName)
+			if err != nil {
+				return nil, err
+			}
+			dir = path
 		default:
 			// Other volume types are not supported yet: an empty directory
 			// keeps the containers startable.
@@ -137,4 +143,34 @@ func (a *Agent) secretData(ctx context.Context, ns, name string, optional *bool)
 		out[k] = string(v)
 	}
 	return out, nil
+}
+
+// claimPath resolves a PersistentVolumeClaim to the node directory of the
+// PersistentVolume bound to it (a hostPath volume; minik8s' volume binder
+// provisions those), creating it when the volume asks for that. An
+// unbound claim is a configuration error the pod waits on.
+func (a *Agent) claimPath(ctx context.Context, ns, claim string) (string, error) {
+	var pvc core.PersistentVolumeClaim
+	if err := a.client.Get(ctx, ns, claim, &pvc); err != nil {
+		if errors.Is(err, apierrors.ErrNotFound) {
+			return "", fmt.Errorf("%w: persistentvolumeclaim %q not found", errConfig, claim)
+		}
+		return "", err
+	}
+	if pvc.Spec.VolumeName == "" {
+		return "", fmt.Errorf("%w: persistentvolumeclaim %q is not bound yet", errConfig, claim)
+	}
+	var pv core.PersistentVolume
+	if err := a.client.Get(ctx, "", pvc.Spec.VolumeName, &pv); err != nil {
+		return "", err
+	}
+	if pv.Spec.HostPath == nil {
+		return "", fmt.Errorf("%w: persistentvolume %q is not a hostPath volume, the only kind this node mounts", errConfig, pv.Name)
+	}
+	if t := pv.Spec.HostPath.Type; t != nil && *t == "DirectoryOrCreate" {
+		if err := os.MkdirAll(pv.Spec.HostPath.Path, 0o777); err != nil {
+			return "", err
+		}
+	}
+	return pv.Spec.HostPath.Path, nil
 }

@@ -21,12 +21,15 @@ import (
 	"minik8s/pkg/client"
 	"minik8s/pkg/client/events"
 	"minik8s/pkg/client/leaderelection"
+	"minik8s/pkg/controllers/daemonset"
 	"minik8s/pkg/controllers/deployment"
 	"minik8s/pkg/controllers/garbagecollector"
 	"minik8s/pkg/controllers/namespace"
 	"minik8s/pkg/controllers/nodeipam"
 	"minik8s/pkg/controllers/nodelifecycle"
 	"minik8s/pkg/controllers/replicaset"
+	"minik8s/pkg/controllers/statefulset"
+	"minik8s/pkg/controllers/volumebinding"
 )
 
 // Config is the controller-manager's configuration (its flags).
@@ -44,6 +47,8 @@ type Config struct {
 	NodeMonitorGracePeriod time.Duration
 	ClusterCIDR            string
 	NodeCIDRMaskSize       int
+	// VolumeDir is the node directory provisioned volumes live under.
+	VolumeDir string
 }
 
 // Validate checks the configuration and fills defaults.
@@ -123,6 +128,9 @@ func runControllers(ctx context.Context, c *client.Client, cfg Config) {
 		"namespace":        namespace.New(c, f, rec),
 		"nodelifecycle":    nodelifecycle.New(c, f, recorder("node-controller"), cfg.nodeLifecycle()),
 		"nodeipam":         nodeipam.New(c, f, rec, cfg.nodeIPAM()),
+		"daemonset":        daemonset.New(c, f, recorder("daemonset-controller")),
+		"statefulset":      statefulset.New(c, f, recorder("statefulset-controller")),
+		"volumebinding":    volumebinding.New(c, f, recorder("persistentvolume-controller"), volumebinding.Config{Root: cfg.VolumeDir}),
 	}
 	var wg sync.WaitGroup
 	for _, r := range recorders {

@@ -35,6 +35,84 @@ func TestNodeAgent(t *testing.T) {
 	t.Run("GracefulDeletion", e.testGracefulDelete)
 	t.Run("Kill9AdoptsAndCleansUp", e.testAdopt)
 	t.Run("DeploymentRollsOutWithRealContainers", e.testRollout)
+	t.Run("StatefulSetPodKeepsItsData", e.testStatefulData)
+}
+
+// testStatefulData: a StatefulSet pod writes an identity to its claimed
+// volume once; deleted and re-created, the new pod reads the same one.
+func (e *nodeEnv) testStatefulData(t *testing.T) {
+	start(t, "controller-manager", "--server", e.url, "--listen", "", "--leader-elect=false", "--volume-dir", t.TempDir())
+	start(t, "scheduler", "--server", e.url, "--listen", "", "--leader-elect=false")
+	k := newKubectl(t, e.url)
+	k.ok("apply", "-f", k.writeFile("db.yaml", `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  replicas: 1
+  serviceName: db
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: db
+        image: `+e.image("busybox")+`
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "[ -f /data/id ] || cat /proc/sys/kernel/random/uuid > /data/id; echo id=$(cat /data/id); sleep 3600"]
+        volumeMounts:
+        - {name: data, mountPath: /data}
+  volumeClaimTemplates:
+  - metadata:
+      name: data
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources:
+        requests: {storage: 1Gi}
+`))
+	first := e.waitLogLine(t, "db-0", "id=")
+	uid1 := k.ok("get", "pod", "db-0", "-o", "jsonpath={.metadata.uid}")
+	wantLines(t, "delete db-0", k.ok("delete", "pod", "db-0"), `pod "db-0" deleted`)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		uid, code := k.run("get", "pod", "db-0", "-o", "jsonpath={.metadata.uid}")
+		if code == 0 && uid != uid1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("db-0 was not re-created within 60s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if second := e.waitLogLine(t, "db-0", "id="); second != first {
+		t.Errorf("the re-created db-0 read %q; want the first pod's %q from the same volume", second, first)
+	}
+	wantLines(t, "pvc", k.ok("get", "pvc"), "data-db-0 Bound")
+}
+
+// waitLogLine waits for a line starting with prefix in the pod's logs
+// (container of the only container) and returns it.
+func (e *nodeEnv) waitLogLine(t *testing.T, pod, prefix string) string {
+	t.Helper()
+	k := newKubectl(t, e.url)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		out, code := k.run("logs", pod)
+		if code == 0 {
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, prefix) {
+					return l
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q line in the logs of %s within 90s: %s", prefix, pod, out)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 }
 
 // testRollout runs the whole control plane on the real node: the

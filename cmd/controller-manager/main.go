@@ -1,5 +1,5 @@
 // Command controller-manager runs minik8s' controllers (ReplicaSet,
-// Deployment, DaemonSet, StatefulSet, garbage collector, namespace, node
+// Deployment, DaemonSet, StatefulSet, Job, CronJob, garbage collector, namespace, node
 // lifecycle, node IPAM, volume binding) behind one leader election.
 package main
 

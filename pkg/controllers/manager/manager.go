@@ -21,9 +21,11 @@ import (
 	"minik8s/pkg/client"
 	"minik8s/pkg/client/events"
 	"minik8s/pkg/client/leaderelection"
+	"minik8s/pkg/controllers/cronjob"
 	"minik8s/pkg/controllers/daemonset"
 	"minik8s/pkg/controllers/deployment"
 	"minik8s/pkg/controllers/garbagecollector"
+	"minik8s/pkg/controllers/job"
 	"minik8s/pkg/controllers/namespace"
 	"minik8s/pkg/controllers/nodeipam"
 	"minik8s/pkg/controllers/nodelifecycle"
@@ -130,6 +132,8 @@ func runControllers(ctx context.Context, c *client.Client, cfg Config) {
 		"nodeipam":         nodeipam.New(c, f, rec, cfg.nodeIPAM()),
 		"daemonset":        daemonset.New(c, f, recorder("daemonset-controller")),
 		"statefulset":      statefulset.New(c, f, recorder("statefulset-controller")),
+		"job":              job.New(c, f, recorder("job-controller")),
+		"cronjob":          cronjob.New(c, f, recorder("cronjob-controller"), cronjob.Config{}),
 		"volumebinding":    volumebinding.New(c, f, recorder("persistentvolume-controller"), volumebinding.Config{Root: cfg.VolumeDir}),
 	}
 	var wg sync.WaitGroup

@@ -21,6 +21,8 @@ func main() {
 	flag.StringVar(&cfg.EtcdServers, "etcd-servers", "", "comma-separated URLs of an external etcd cluster (instead of the embedded one)")
 	flag.StringVar(&cfg.EtcdClientURL, "etcd-listen-client", "", "also serve the embedded etcd's gRPC API at this URL (e.g. http://127.0.0.1:2379)")
 	flag.DurationVar(&cfg.CompactionInterval, "compaction-interval", apiserver.DefaultCompactionInterval, "how often etcd history older than one interval is compacted (0: never)")
+	flag.StringVar(&cfg.ServiceCIDR, "service-cluster-ip-range", apiserver.DefaultServiceCIDR, "CIDR Service cluster IPs are allocated from (its first address is the kubernetes Service's)")
+	flag.StringVar(&cfg.NodePortRange, "service-node-port-range", apiserver.DefaultNodePortRange, "range of NodePorts, FIRST-LAST")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	flag.Parse()
 	setupLogging(*logFormat)

@@ -12,9 +12,9 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"os"
-	"strings"
 	"time"
+
+	"minik8s/hack/benchreport"
 )
 
 // benchmarks maps a name to its run function, which returns the markdown
@@ -22,6 +22,7 @@ import (
 var benchmarks = map[string]func(dur time.Duration) string{
 	"apiserver": benchAPIServer,
 	"scheduler": benchScheduler,
+	"proxy":     benchProxy,
 }
 
 func main() {
@@ -41,27 +42,9 @@ func main() {
 		report := run(*dur)
 		fmt.Print(report)
 		if *out != "" {
-			if err := writeSection(*out, name, report); err != nil {
+			if err := benchreport.WriteSection(*out, name, report); err != nil {
 				log.Fatal(err)
 			}
 		}
 	}
-}
-
-// writeSection replaces the text between <!-- name:begin --> and
-// <!-- name:end --> in path (appending the section if absent).
-func writeSection(path, name, text string) error {
-	begin, end := "<!-- "+name+":begin -->", "<!-- "+name+":end -->"
-	old, _ := os.ReadFile(path)
-	s := string(old)
-	block := begin + "\n" + text + end
-	if i, j := strings.Index(s, begin), strings.Index(s, end); i >= 0 && j > i {
-		s = s[:i] + block + s[j+len(end):]
-	} else {
-		if s == "" {
-			s = "# Benchmarks\n\nFigures measured on this project's 2-core machines. Each section says how to reproduce it.\n"
-		}
-		s += "\n" + block + "\n"
-	}
-	return os.WriteFile(path, []byte(s), 0o644)
 }

@@ -1,6 +1,8 @@
 package apiserver
 
 import (
+	"context"
+
 	"minik8s/pkg/apis"
 	"minik8s/pkg/apis/batch"
 	"minik8s/pkg/apis/core"
@@ -21,11 +23,22 @@ type hooks struct {
 	// holdsDeletion reports kind-specific finalizers still pending on an
 	// object marked for deletion (a namespace's spec.finalizers).
 	holdsDeletion func(obj meta.Object) bool
+	// keepOnUpdate copies into next what the server allocated for old and
+	// the client left out (a Service's clusterIP and nodePorts).
+	keepOnUpdate func(old, next meta.Object)
+	// reserve takes what obj needs and old (nil on create) does not hold
+	// (a Service's IP and ports) before obj is written; undo gives it back
+	// if the write does not happen.
+	reserve func(ctx context.Context, s *Server, old, obj meta.Object) (undo func(), err error)
+	// release gives back, after the write, what old holds and obj (nil
+	// once deleted) does not.
+	release func(ctx context.Context, s *Server, old, obj meta.Object)
 }
 
 // kindHooks is keyed by "group/resource" ("/pods" for the core group).
 var kindHooks = map[string]hooks{
 	"batch/jobs": {prepareCreate: setJobSelector},
+	"/services":  serviceHooks,
 	"/pods": {
 		prepareCreate: func(obj meta.Object) {
 			pod := obj.(*core.Pod)
@@ -59,6 +72,21 @@ var kindHooks = map[string]hooks{
 
 func hooksFor(k *apis.Kind) hooks {
 	return kindHooks[k.Group+"/"+k.Resource]
+}
+
+// reserve runs k's reserve hook, if any; undo is never nil.
+func (s *Server) reserve(ctx context.Context, k *apis.Kind, old, obj meta.Object) (undo func(), err error) {
+	if h := hooksFor(k); h.reserve != nil {
+		return h.reserve(ctx, s, old, obj)
+	}
+	return func() {}, nil
+}
+
+// release runs k's release hook, if any.
+func (s *Server) release(ctx context.Context, k *apis.Kind, old, obj meta.Object) {
+	if h := hooksFor(k); h.release != nil {
+		h.release(ctx, s, old, obj)
+	}
 }
 
 // setJobSelector gives a Job the selector Kubernetes generates: its pods

@@ -127,12 +127,18 @@ func (s *Server) create(ctx context.Context, k *apis.Kind, obj meta.Object, dryR
 	if dryRun {
 		return obj, nil
 	}
+	undo, err := s.reserve(ctx, k, nil, obj)
+	if err != nil {
+		return nil, err
+	}
 	b, err := encodeForStore(obj)
 	if err != nil {
+		undo()
 		return nil, err
 	}
 	rev, err := s.store.Create(ctx, key(k, m.Namespace, m.Name), b)
 	if err != nil {
+		undo()
 		return nil, mapStoreErr(k, m.Name, err)
 	}
 	m.ResourceVersion = strconv.FormatInt(rev, 10)
@@ -294,24 +300,41 @@ func (s *Server) update(ctx context.Context, k *apis.Kind, ns, name, sub string,
 		if dryRun {
 			return next, nil
 		}
-		b, err := encodeForStore(next)
+		undo, err := s.reserve(ctx, k, old, next)
 		if err != nil {
 			return nil, err
 		}
+		b, err := encodeForStore(next)
+		if err != nil {
+			undo()
+			return nil, err
+		}
 		if string(b) == string(kv.Value) {
+			undo()
 			return old, nil // nothing changed: no write, no new resourceVersion
 		}
 		var res store.KV
+		deleted := false
 		if h := hooksFor(k); finalized(next) && (h.holdsDeletion == nil || !h.holdsDeletion(next)) {
 			res, err = s.store.Delete(ctx, kv.Key, kv.ModRevision)
+			deleted = true
 		} else {
 			res, err = s.store.Update(ctx, kv.Key, b, kv.ModRevision)
+		}
+		if err != nil {
+			undo()
 		}
 		if errors.Is(err, apierrors.ErrConflict) && rv == "" {
 			continue // someone else wrote first; redo on the fresh state
 		}
 		if err != nil {
 			return nil, mapStoreErr(k, name, err)
+		}
+		if deleted {
+			undo()
+			s.release(ctx, k, old, nil)
+		} else {
+			s.release(ctx, k, old, next)
 		}
 		next.GetObjectMeta().ResourceVersion = strconv.FormatInt(res.ModRevision, 10)
 		return next, nil
@@ -341,6 +364,9 @@ func (s *Server) prepareUpdate(k *apis.Kind, old, next meta.Object, sub string) 
 	setTypeMeta(k, next)
 	if k.Default != nil {
 		k.Default(next)
+	}
+	if h := hooksFor(k); h.keepOnUpdate != nil {
+		h.keepOnUpdate(old, next)
 	}
 	if specChanged(old, next) {
 		nm.Generation = om.Generation + 1
@@ -493,6 +519,7 @@ func (s *Server) delete(ctx context.Context, k *apis.Kind, ns, name string, opts
 		} else {
 			res, err = s.store.Delete(ctx, kv.Key, kv.ModRevision)
 			if err == nil {
+				s.release(ctx, k, obj, nil)
 				return obj, nil
 			}
 		}

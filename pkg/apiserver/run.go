@@ -27,6 +27,10 @@ type RunConfig struct {
 	EtcdServers        string
 	EtcdClientURL      string
 	CompactionInterval time.Duration
+	// ServiceCIDR and NodePortRange are --service-cluster-ip-range and
+	// --service-node-port-range.
+	ServiceCIDR   string
+	NodePortRange string
 }
 
 // Validate checks the configuration before anything starts.
@@ -42,6 +46,9 @@ func (c *RunConfig) Validate() error {
 	}
 	if c.EtcdServers == "" && c.DataDir == "" {
 		return fmt.Errorf("--data-dir is required for the embedded etcd (or give --etcd-servers)")
+	}
+	if _, err := newServiceAllocator(nil, c.ServiceCIDR, c.NodePortRange); err != nil {
+		return fmt.Errorf("--service-cluster-ip-range or --service-node-port-range: %w", err)
 	}
 	return nil
 }
@@ -72,7 +79,7 @@ func Run(ctx context.Context, cfg RunConfig, ready func(addr string)) error {
 		}
 	}
 	st := store.NewEtcd(cli)
-	srv, err := New(Config{Store: st})
+	srv, err := New(Config{Store: st, ServiceCIDR: cfg.ServiceCIDR, NodePortRange: cfg.NodePortRange})
 	if err != nil {
 		return err
 	}
@@ -94,6 +101,9 @@ func Run(ctx context.Context, cfg RunConfig, ready func(addr string)) error {
 			st.RunCompactor(loops, cfg.CompactionInterval)
 		}
 	}()
+	if err := srv.ensureAPIEndpoints(ctx, l.Addr().String()); err != nil {
+		slog.Warn("could not point the kubernetes service at this server", "err", err)
+	}
 	slog.Info("apiserver serving", "address", "http://"+l.Addr().String())
 	if ready != nil {
 		ready(l.Addr().String())

@@ -24,6 +24,12 @@ type Config struct {
 	Store store.Store
 	// Now returns the current time; tests may inject a clock. Nil: time.Now.
 	Now func() time.Time
+	// ServiceCIDR is the range Service cluster IPs come from; its first
+	// host is the kubernetes Service's. Empty: DefaultServiceCIDR.
+	ServiceCIDR string
+	// NodePortRange is the range of NodePorts, "first-last". Empty:
+	// DefaultNodePortRange.
+	NodePortRange string
 }
 
 // Server serves the Kubernetes REST API over a Store.
@@ -32,6 +38,8 @@ type Server struct {
 	now     func() time.Time
 	router  *mux.Router
 	metrics *metrics
+	// services allocates Service cluster IPs and node ports.
+	services *serviceAllocator
 }
 
 // New returns a Server. It makes no network connections until Handler is
@@ -40,7 +48,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("apiserver: a store is required")
 	}
-	s := &Server{store: cfg.Store, now: cfg.Now, metrics: newMetrics()}
+	services, err := newServiceAllocator(cfg.Store, cfg.ServiceCIDR, cfg.NodePortRange)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{store: cfg.Store, now: cfg.Now, metrics: newMetrics(), services: services}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -72,7 +84,8 @@ func (s *Server) Handler() http.Handler { return s.metrics.wrap(s.router) }
 var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
 
 // Bootstrap creates what a fresh cluster must have (the system
-// namespaces). It is idempotent: existing objects are left as they are.
+// namespaces and the kubernetes Service). It is idempotent: existing
+// objects are left as they are.
 func (s *Server) Bootstrap(ctx context.Context) error {
 	k, _ := apis.ByResource("", "namespaces")
 	for _, name := range systemNamespaces {
@@ -80,6 +93,9 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 		if _, err := s.create(ctx, k, ns, false); err != nil && !errors.Is(err, apierrors.ErrAlreadyExists) {
 			return fmt.Errorf("create namespace %s: %w", name, err)
 		}
+	}
+	if err := s.ensureKubernetesService(ctx); err != nil {
+		return fmt.Errorf("create the kubernetes service: %w", err)
 	}
 	return nil
 }

@@ -129,6 +129,8 @@ func quote(v any) string {
 		return "null"
 	case fmt.Stringer:
 		return strconv.Quote(x.String())
+	case []string:
+		return fmt.Sprintf("%#v", x) // Kubernetes prints lists Go-style: []string{"a"}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"minik8s/pkg/controllers/cronjob"
 	"minik8s/pkg/controllers/daemonset"
 	"minik8s/pkg/controllers/deployment"
+	"minik8s/pkg/controllers/endpoints"
 	"minik8s/pkg/controllers/garbagecollector"
 	"minik8s/pkg/controllers/job"
 	"minik8s/pkg/controllers/namespace"
@@ -132,6 +133,7 @@ func runControllers(ctx context.Context, c *client.Client, cfg Config) {
 		"nodeipam":         nodeipam.New(c, f, rec, cfg.nodeIPAM()),
 		"daemonset":        daemonset.New(c, f, recorder("daemonset-controller")),
 		"statefulset":      statefulset.New(c, f, recorder("statefulset-controller")),
+		"endpoints":        endpoints.New(c, f, recorder("endpoint-controller")),
 		"job":              job.New(c, f, recorder("job-controller")),
 		"cronjob":          cronjob.New(c, f, recorder("cronjob-controller"), cronjob.Config{}),
 		"volumebinding":    volumebinding.New(c, f, recorder("persistentvolume-controller"), volumebinding.Config{Root: cfg.VolumeDir}),

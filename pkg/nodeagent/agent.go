@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -474,11 +475,19 @@ func orDefault(p *int64, d int64) *int64 {
 func firstIPv4(nodeNS string) string {
 	var ip string
 	inNetns(nodeNS, func() error {
-		addrs, _ := net.InterfaceAddrs()
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
-				ip = n.IP.String()
-				return nil
+		ifaces, _ := net.Interfaces()
+		for _, iface := range ifaces {
+			// The pod bridge and the pods' veth ends carry addresses too,
+			// but they are not the node's: skip them.
+			if strings.HasPrefix(iface.Name, "cni") || strings.HasPrefix(iface.Name, "veth") {
+				continue
+			}
+			addrs, _ := iface.Addrs()
+			for _, a := range addrs {
+				if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+					ip = n.IP.String()
+					return nil
+				}
 			}
 		}
 		return nil

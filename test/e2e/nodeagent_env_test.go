@@ -182,7 +182,7 @@ func (e *nodeEnv) makeNetns() {
 func (e *nodeEnv) startAgent() {
 	e.agent = start(e.t, "nodeagent", "--server", e.url, "--node-name", e.node,
 		"--containerd-address", e.containerd, "--containerd-namespace", e.ctrNS,
-		"--root-dir", e.root, "--listen", e.agentAddr, "--node-netns", e.netns,
+		"--root-dir", e.root, "--listen", e.agentAddr, "--node-netns", e.netns, "--node-ip", "127.0.0.1",
 		"--pod-cidr", "10.244.7.0/24", "--insecure-registry", e.registry,
 		"--crash-backoff", "1s", "--resync-period", "2s")
 	deadline := time.Now().Add(30 * time.Second)

@@ -36,6 +36,38 @@ func TestNodeAgent(t *testing.T) {
 	t.Run("Kill9AdoptsAndCleansUp", e.testAdopt)
 	t.Run("DeploymentRollsOutWithRealContainers", e.testRollout)
 	t.Run("StatefulSetPodKeepsItsData", e.testStatefulData)
+	t.Run("JobComputesAndCompletes", e.testJob)
+}
+
+// testJob: a Job's pod computes something on the real node and exits 0;
+// the Job completes and kubectl shows the result.
+func (e *nodeEnv) testJob(t *testing.T) {
+	start(t, "controller-manager", "--server", e.url, "--listen", "", "--leader-elect=false")
+	start(t, "scheduler", "--server", e.url, "--listen", "", "--leader-elect=false")
+	k := newKubectl(t, e.url)
+	k.ok("apply", "-f", k.writeFile("answer.yaml", `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: answer
+spec:
+  completions: 2
+  parallelism: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: calc
+        image: `+e.image("busybox")+`
+        imagePullPolicy: IfNotPresent
+        command: ["sh", "-c", "echo answer=$((6 * 7))"]
+`))
+	wantLines(t, "wait", k.ok("wait", "--for=condition=complete", "job/answer", "--timeout=90s"), "job.batch/answer condition met")
+	wantLines(t, "get jobs", k.ok("get", "jobs"), "NAME STATUS COMPLETIONS DURATION AGE", "answer Complete 2/2")
+	wantLines(t, "logs", k.ok("logs", "job/answer"), "answer=42")
+	phases := k.ok("get", "pods", "-l", "job-name=answer", "-o", "jsonpath={.items[*].status.phase}")
+	if phases != "Succeeded Succeeded" {
+		t.Errorf("job pods: %q; want two Succeeded", phases)
+	}
 }
 
 // testStatefulData: a StatefulSet pod writes an identity to its claimed

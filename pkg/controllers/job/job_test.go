@@ -437,7 +437,9 @@ func TestJobIsDeletedTTLAfterFinishing(t *testing.T) {
 	startController(t, c)
 
 	job := newJob("once", 1, nil)
-	job.Spec.TTLSecondsAfterFinished = ptr(int32(1))
+	// 3 s, not 1: completionTime has second precision, so a 1 s TTL can
+	// run out before a poll ever sees the Job complete.
+	job.Spec.TTLSecondsAfterFinished = ptr(int32(3))
 	if err := c.Create(context.Background(), job); err != nil {
 		t.Fatal(err)
 	}
@@ -449,8 +451,8 @@ func TestJobIsDeletedTTLAfterFinishing(t *testing.T) {
 		return errors.Is(err, apierrors.ErrNotFound), spf("get: %v; want NotFound once the TTL ran out", err)
 	})
 	// The TTL counts from completionTime, which has second precision.
-	if elapsed := time.Since(j.Status.CompletionTime.Time); elapsed < time.Second {
-		t.Errorf("deleted %v after completion (seen complete at %v); want at least the TTL of 1s", elapsed, finished)
+	if elapsed := time.Since(j.Status.CompletionTime.Time); elapsed < 3*time.Second {
+		t.Errorf("deleted %v after completion (seen complete at %v); want at least the TTL of 3s", elapsed, finished)
 	}
 	waitFor(t, 15*time.Second, func() (bool, string) {
 		pods := jobPods(t, c, j.UID)

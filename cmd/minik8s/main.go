@@ -1,0 +1,108 @@
+// Command minik8s is the all-in-one entry point:
+//
+//	minik8s up     run a whole cluster on this machine in one process
+//	minik8s down   remove what up set up (containers, networks, rules)
+//
+// Each component also has its own binary (cmd/apiserver, cmd/scheduler,
+// cmd/controller-manager, cmd/nodeagent, cmd/proxy) for multi-node setups.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"minik8s/pkg/local"
+	"minik8s/pkg/nodeagent"
+)
+
+const usage = `minik8s: a small, real Kubernetes.
+
+Usage:
+  minik8s up   [--data-dir DIR] [--listen HOST:PORT] [--preload-images DIR] ...
+  minik8s down [--data-dir DIR] [--wipe]
+
+Run "minik8s up -h" or "minik8s down -h" for the flags.
+`
+
+func main() {
+	// The containerd shim runs this binary as the containers' logging
+	// driver (see pkg/nodeagent).
+	if nodeagent.IsLogDriver(os.Args) {
+		nodeagent.RunLogDriver(os.Args[2])
+		return
+	}
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "up":
+		err = up(os.Args[2:])
+	case "down":
+		err = down(os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "minik8s: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func commonFlags(fs *flag.FlagSet, cfg *local.Config) {
+	fs.StringVar(&cfg.DataDir, "data-dir", "/var/lib/minik8s", "where the cluster keeps etcd, containers, pods and its kubeconfig")
+	fs.StringVar(&cfg.ContainerdAddress, "containerd-address", "", "a running containerd's socket (default: the system's if it answers, else a private one)")
+}
+
+func up(args []string) error {
+	var cfg local.Config
+	fs := flag.NewFlagSet("up", flag.ExitOnError)
+	commonFlags(fs, &cfg)
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:6443", "the API server's address (loopback only: no TLS yet)")
+	fs.StringVar(&cfg.NodeName, "node-name", "", "the node's name (default: the hostname)")
+	fs.StringVar(&cfg.AgentListen, "agent-listen", "0.0.0.0:10250", "the node agent's API (kubectl logs)")
+	fs.StringVar(&cfg.PreloadImages, "preload-images", "", "a directory of image tarballs to import (hack/testimages makes them)")
+	insecure := fs.String("insecure-registry", "127.0.0.1:5000,localhost:5000", "registries reached over plain HTTP")
+	logFile := fs.String("log-file", "", "where the components log (default DATA-DIR/minik8s.log; - for stderr)")
+	fs.Parse(args)
+	cfg.InsecureRegistry = strings.Split(*insecure, ",")
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return err
+	}
+	if *logFile == "" {
+		*logFile = filepath.Join(cfg.DataDir, "minik8s.log")
+	}
+	if *logFile != "-" {
+		f, err := os.OpenFile(*logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		slog.SetDefault(slog.New(slog.NewTextHandler(f, nil)))
+		fmt.Printf("minik8s: logs go to %s\n", *logFile)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return local.Up(ctx, cfg)
+}
+
+func down(args []string) error {
+	var cfg local.Config
+	fs := flag.NewFlagSet("down", flag.ExitOnError)
+	commonFlags(fs, &cfg)
+	wipe := fs.Bool("wipe", false, "also delete the data directory (every object of the cluster)")
+	fs.Parse(args)
+	return local.Down(context.Background(), cfg, *wipe)
+}

@@ -15,7 +15,8 @@ step kubectl get pods -l app=web
 
 # 2. Reach it through its Service: the proxy spreads requests over the pods.
 ip=$(kubectl get service web -o jsonpath='{.spec.clusterIP}')
-for i in 1 2 3 4 5 6; do step curl -s "http://$ip/"; done
+# (--retry: the proxy may still be writing the rules for the new endpoints)
+for i in 1 2 3 4 5 6; do step curl -s --max-time 2 --retry 10 --retry-all-errors "http://$ip/"; done
 
 # 3. Scale it.
 step kubectl scale deployment/web --replicas=5
@@ -31,7 +32,12 @@ step kubectl rollout status deployment/web --timeout=120s
 # 5. Read a pod's logs (the test server logs every request).
 step kubectl logs deployment/web --tail=3
 
-# 6. Delete a pod and watch the ReplicaSet bring it back.
+# 6. Delete a pod and watch the ReplicaSet bring it back. (First let the
+#    old version's pods finish terminating, so we pick a current one.)
+for i in $(seq 1 60); do
+  [ "$(kubectl get pods -l app=web -o name | wc -l)" = 5 ] && break
+  sleep 1
+done
 victim=$(kubectl get pods -l app=web -o jsonpath='{.items[0].metadata.name}')
 step kubectl delete pod "$victim"
 for i in $(seq 1 60); do

@@ -2,12 +2,27 @@
 GO ?= go
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build deps test unit e2e bench fmt vet
+.PHONY: all build deps images up down test unit e2e bench fmt vet
+
+DATA_DIR ?= /var/lib/minik8s
 
 all: build
 
 build:
 	$(GO) build -o bin/ ./cmd/...
+
+# The example app's images, built from this repository (no internet).
+images:
+	$(GO) run ./hack/testimages -out $(DATA_DIR)/images
+
+# A working single-machine cluster: install what is missing, build, make
+# the example images, and run every component in one process (Ctrl-C stops
+# it; the objects are kept).
+up: deps build images
+	./bin/minik8s up --data-dir $(DATA_DIR) --preload-images $(DATA_DIR)/images
+
+down:
+	./bin/minik8s down --data-dir $(DATA_DIR)
 
 deps:
 	./hack/install-deps.sh

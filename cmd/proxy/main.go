@@ -26,7 +26,7 @@ func main() {
 	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:10256", "address to serve /healthz and /metrics on")
 	flag.DurationVar(&cfg.MinSyncPeriod, "iptables-min-sync-period", time.Second, "least time between two rule syncs")
 	flag.StringVar(&cfg.Netns, "netns", "", "program the nat table of this network namespace (a path such as /run/netns/NAME) instead of the proxy's own")
-	flag.StringVar(&cfg.DNSListen, "dns-listen", "", "serve cluster DNS on this address (e.g. 10.0.0.2:53); empty: no DNS")
+	flag.StringVar(&cfg.DNSListen, "dns-listen", "", "serve cluster DNS on this address (e.g. 10.0.0.2:53), inside --netns when given; empty: no DNS")
 	upstreams := flag.String("dns-upstream", "", "comma-separated resolvers for names outside the cluster (default: /etc/resolv.conf's)")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	flag.Parse()

@@ -101,10 +101,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if a.net, err = newCNINetwork(a.cfg.CNIBinDir, a.cfg.CNIConfFile, podCIDR, a.cfg.RootDir, a.cfg.NodeNetns); err != nil {
+	if a.net, err = newCNINetwork(a.cfg.CNIBinDir, a.cfg.CNIConfFile, podCIDR, a.cfg.RootDir, a.cfg.NodeNetns, a.cfg.ClusterCIDR == ""); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", a.cfg.Listen)
+	ln, err := listen(a.cfg.NodeNetns, a.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("agent API: %w", err)
 	}
@@ -124,6 +124,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	run(a.events.Run)
 	run(a.pods.Run)
 	run(a.heartbeat)
+	if a.cfg.Routes || a.cfg.ClusterCIDR != "" {
+		run(func(ctx context.Context) { a.syncRoutesLoop(ctx, podCIDR) })
+	}
 	run(func(ctx context.Context) { rt.watchExits(ctx, a.containerChanged) })
 	run(func(ctx context.Context) {
 		go func() { <-ctx.Done(); srv.Shutdown(context.Background()) }()

@@ -36,6 +36,17 @@ type Config struct {
 	InsecureRegistry []string // registries reached over plain HTTP
 	Reserved         core.ResourceList
 	MaxPods          int
+	// ClusterCIDR, when set, is the range of all nodes' podCIDRs: pod
+	// traffic to it is never masqueraded (pods see each other's real IPs
+	// across nodes); traffic leaving it is, by the agent's own rule.
+	// Empty: the bridge plugin masquerades everything outside the podCIDR.
+	ClusterCIDR string
+	// Routes makes the agent keep a route to every other node's podCIDR
+	// via that node's InternalIP (host-gateway routing; see routes.go).
+	Routes bool
+	// ClusterDNS, when set, is the nameserver of pods with dnsPolicy
+	// ClusterFirst; ClusterDomain is the cluster's DNS domain.
+	ClusterDNS, ClusterDomain string
 	// CrashBackoff is the first restart delay of a crashing container; it
 	// doubles per restart up to MaxCrashBackoff (Kubernetes: 10 s, 5 min).
 	CrashBackoff, MaxCrashBackoff time.Duration
@@ -63,6 +74,14 @@ func (c *Config) Validate() error {
 		if _, _, err := net.ParseCIDR(c.PodCIDR); err != nil {
 			errs = append(errs, fmt.Errorf("--pod-cidr %q is not a CIDR like 10.244.1.0/24", c.PodCIDR))
 		}
+	}
+	if c.ClusterCIDR != "" {
+		if _, _, err := net.ParseCIDR(c.ClusterCIDR); err != nil {
+			errs = append(errs, fmt.Errorf("--cluster-cidr %q is not a CIDR like 10.244.0.0/16", c.ClusterCIDR))
+		}
+	}
+	if c.ClusterDNS != "" && net.ParseIP(c.ClusterDNS) == nil {
+		errs = append(errs, fmt.Errorf("--cluster-dns %q is not an IP address", c.ClusterDNS))
 	}
 	if c.CrashBackoff <= 0 || c.MaxCrashBackoff < c.CrashBackoff {
 		errs = append(errs, errors.New("crash backoff must be positive and not above its maximum"))

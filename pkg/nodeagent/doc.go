@@ -24,10 +24,17 @@
 //     SIGKILL and restarted adopts the running containers instead of
 //     starting them again, and removes the containers whose pod is gone.
 //
+// The pod network across nodes is host-gateway routing (routes.go): the
+// agent keeps a route to every other node's podCIDR via that node's
+// InternalIP, from the Node objects, and with a cluster CIDR one
+// masquerade rule for pod traffic leaving the cluster. With a node netns
+// (the local lab) its API socket is made inside that namespace too.
+//
 // What it never does: it never changes another node's pods, never touches
 // containerd namespaces other than its own, and only changes network state
-// (iptables, routes, links) inside the node's network namespace through the
-// CNI plugins.
+// (iptables, routes, links) inside the node's network namespace: through
+// the CNI plugins, and its own routes (tagged proto 77) and its own
+// MINIK8S-POD-MASQ chain.
 //
 // The Runtime, Images and Network interfaces are what the sync loop needs;
 // containerdRuntime and cniNetwork implement them.

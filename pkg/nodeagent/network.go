@@ -29,15 +29,17 @@ type cniNetwork struct {
 }
 
 // bridgeConflist is the default pod network: bridge mk0 as the pods'
-// gateway, masquerading traffic leaving the podCIDR, hairpin so a pod can
-// reach itself through a service, IPs from host-local.
-func bridgeConflist(podCIDR, ipamDir string) []byte {
+// gateway, hairpin so a pod can reach itself through a service, IPs from
+// host-local. With ipMasq the plugin masquerades traffic leaving the
+// podCIDR; without, the agent masquerades only what leaves the cluster
+// CIDR (routes.go), so pods on other nodes see the real source.
+func bridgeConflist(podCIDR, ipamDir string, ipMasq bool) []byte {
 	conf := map[string]any{
 		"cniVersion": "1.0.0",
 		"name":       "minik8s",
 		"plugins": []any{
 			map[string]any{
-				"type": "bridge", "bridge": "mk0", "isGateway": true, "ipMasq": true, "hairpinMode": true,
+				"type": "bridge", "bridge": "mk0", "isGateway": true, "ipMasq": ipMasq, "hairpinMode": true,
 				"ipam": map[string]any{
 					"type": "host-local", "dataDir": ipamDir,
 					"ranges": [][]map[string]string{{{"subnet": podCIDR}}},
@@ -51,7 +53,7 @@ func bridgeConflist(podCIDR, ipamDir string) []byte {
 	return b
 }
 
-func newCNINetwork(binDir, confFile, podCIDR, root, nodeNS string) (*cniNetwork, error) {
+func newCNINetwork(binDir, confFile, podCIDR, root, nodeNS string, ipMasq bool) (*cniNetwork, error) {
 	var conf []byte
 	if confFile != "" {
 		b, err := os.ReadFile(confFile)
@@ -63,7 +65,7 @@ func newCNINetwork(binDir, confFile, podCIDR, root, nodeNS string) (*cniNetwork,
 		if podCIDR == "" {
 			return nil, errors.New("the node has no podCIDR: give --pod-cidr or let the node IPAM controller assign spec.podCIDR")
 		}
-		conf = bridgeConflist(podCIDR, filepath.Join(root, "cni", "ipam"))
+		conf = bridgeConflist(podCIDR, filepath.Join(root, "cni", "ipam"), ipMasq)
 	}
 	pods, err := libcni.ConfListFromBytes(conf)
 	if err != nil {
@@ -222,4 +224,25 @@ func dialer(nodeNS string) func(ctx context.Context, network, addr string) (net.
 		})
 		return c, err
 	}
+}
+
+// listen opens the agent's API socket. With a node netns the socket is
+// made there (a socket stays in the namespace it was created in), so the
+// API server reaches the agent at the node's address; a loopback address
+// stays in the agent's own namespace, where local clients (and the
+// single-machine tests) expect it.
+func listen(nodeNS, addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		nodeNS = ""
+	}
+	var ln net.Listener
+	err = inNetns(nodeNS, func() error {
+		ln, err = net.Listen("tcp", addr)
+		return err
+	})
+	return ln, err
 }

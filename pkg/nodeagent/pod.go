@@ -36,24 +36,102 @@ func (a *Agent) writePodFiles(pod *core.Pod, ip string) error {
 	if err := os.WriteFile(filepath.Join(dir, "hosts"), []byte(hosts), 0o644); err != nil {
 		return err
 	}
-	resolv, err := os.ReadFile("/etc/resolv.conf")
+	host, err := os.ReadFile("/etc/resolv.conf")
 	if err != nil {
-		resolv = nil
+		host = nil
+	}
+	resolv := resolvConf(pod, host, a.cfg.ClusterDNS, a.cfg.ClusterDomain)
+	return os.WriteFile(filepath.Join(dir, "resolv.conf"), resolv, 0o644)
+}
+
+// resolvConf is the pod's /etc/resolv.conf, as the kubelet writes it
+// (pkg/kubelet/network/dns): dnsPolicy ClusterFirst (the default) uses the
+// cluster DNS with the search list <ns>.svc.<domain> svc.<domain> <domain>
+// followed by the node's, and ndots:5; without a cluster DNS configured it
+// falls back to Default, the node's own resolv.conf; None starts empty.
+// spec.dnsConfig is then merged in: nameservers and searches appended,
+// options overriding by name.
+func resolvConf(pod *core.Pod, host []byte, clusterDNS, domain string) []byte {
+	var servers, searches []string
+	var options []core.PodDNSConfigOption
+	for _, line := range strings.Split(string(host), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || strings.HasPrefix(f[0], "#") || strings.HasPrefix(f[0], ";") {
+			continue
+		}
+		switch f[0] {
+		case "nameserver":
+			servers = append(servers, f[1])
+		case "search", "domain":
+			searches = f[1:]
+		case "options":
+			for _, o := range f[1:] {
+				options = setOption(options, o)
+			}
+		}
+	}
+	switch pod.Spec.DNSPolicy {
+	case core.DNSNone:
+		servers, searches, options = nil, nil, nil
+	case core.DNSDefault:
+	default: // ClusterFirst, ClusterFirstWithHostNet
+		if clusterDNS == "" {
+			break
+		}
+		if domain == "" {
+			domain = "cluster.local"
+		}
+		servers = []string{clusterDNS}
+		searches = append([]string{pod.Namespace + ".svc." + domain, "svc." + domain, domain}, searches...)
+		options = setOption(options, "ndots:5")
 	}
 	if c := pod.Spec.DNSConfig; c != nil {
-		var b strings.Builder
-		for _, n := range c.Nameservers {
-			b.WriteString("nameserver " + n + "\n")
+		servers = append(servers, c.Nameservers...)
+		searches = append(searches, c.Searches...)
+		for _, o := range c.Options {
+			opt := o.Name
+			if o.Value != nil {
+				opt += ":" + *o.Value
+			}
+			options = setOption(options, opt)
 		}
-		if len(c.Searches) > 0 {
-			b.WriteString("search " + strings.Join(c.Searches, " ") + "\n")
-		}
-		if pod.Spec.DNSPolicy == core.DNSNone {
-			resolv = nil
-		}
-		resolv = append([]byte(b.String()), resolv...)
 	}
-	return os.WriteFile(filepath.Join(dir, "resolv.conf"), resolv, 0o644)
+	var b strings.Builder
+	for _, s := range servers[:min(len(servers), 3)] { // glibc reads at most 3
+		b.WriteString("nameserver " + s + "\n")
+	}
+	if len(searches) > 0 {
+		b.WriteString("search " + strings.Join(searches, " ") + "\n")
+	}
+	if len(options) > 0 {
+		var opts []string
+		for _, o := range options {
+			if o.Value != nil {
+				opts = append(opts, o.Name+":"+*o.Value)
+			} else {
+				opts = append(opts, o.Name)
+			}
+		}
+		b.WriteString("options " + strings.Join(opts, " ") + "\n")
+	}
+	return []byte(b.String())
+}
+
+// setOption sets the resolver option "name" or "name:value", replacing
+// an earlier one of the same name.
+func setOption(opts []core.PodDNSConfigOption, s string) []core.PodDNSConfigOption {
+	name, value, hasValue := strings.Cut(s, ":")
+	o := core.PodDNSConfigOption{Name: name}
+	if hasValue {
+		o.Value = &value
+	}
+	for i := range opts {
+		if opts[i].Name == name {
+			opts[i] = o
+			return opts
+		}
+	}
+	return append(opts, o)
 }
 
 func hostname(pod *core.Pod) string {

@@ -35,7 +35,8 @@ type Config struct {
 	// the proxy programs (tests and labs); the proxy itself stays where
 	// it runs.
 	Netns string
-	// DNSListen, if set, is where cluster DNS is served (UDP and TCP).
+	// DNSListen, if set, is where cluster DNS is served (UDP and TCP),
+	// in the Netns namespace when one is given.
 	DNSListen string
 	// DNSUpstreams are the resolvers names outside the cluster domain
 	// are forwarded to; empty: those of /etc/resolv.conf.
@@ -144,7 +145,15 @@ func (p *Proxy) Run(ctx context.Context) error {
 		wg.Go(func() { <-ctx.Done(); hs.Close() })
 	}
 	if p.cfg.DNSListen != "" {
-		d, err := dns.New(dns.Config{Listen: p.cfg.DNSListen, Upstreams: p.cfg.DNSUpstreams}, p)
+		// The DNS sockets are made in the node's namespace (a socket
+		// stays in the namespace it was created in), so pods reach
+		// them at the node's address.
+		var d *dns.Server
+		err := inNetns(p.cfg.Netns, func() error {
+			var err error
+			d, err = dns.New(dns.Config{Listen: p.cfg.DNSListen, Upstreams: p.cfg.DNSUpstreams}, p)
+			return err
+		})
 		if err != nil {
 			return err
 		}

@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 	binDir = dir
 	// nodeagent and testimages are for the node agent e2e tests; proxy
 	// and labforward for the local lab (deploy/lab).
-	cmd := exec.Command("go", "build", "-o", binDir+"/", "minik8s/cmd/apiserver", "minik8s/cmd/controller-manager", "minik8s/cmd/scheduler", "minik8s/cmd/nodeagent", "minik8s/cmd/minik8s", "minik8s/hack/testimages", "minik8s/cmd/proxy")
+	cmd := exec.Command("go", "build", "-o", binDir+"/", "minik8s/cmd/apiserver", "minik8s/cmd/controller-manager", "minik8s/cmd/scheduler", "minik8s/cmd/nodeagent", "minik8s/cmd/minik8s", "minik8s/hack/testimages", "minik8s/cmd/proxy", "minik8s/hack/labforward")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building binaries:", err)

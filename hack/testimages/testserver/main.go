@@ -5,6 +5,8 @@
 // Endpoints (on --listen, default :8080, or $PORT):
 //
 //	/           "hello from <hostname>\n"
+//	/hostname   "<hostname>\n" (in a pod: the pod's name)
+//	/remote     the client's address as the server sees it ("10.244.1.5:41234\n")
 //	/healthz    200 "ok", or 500 once /fail was requested (until /heal)
 //	/fail       make /healthz fail
 //	/heal       make /healthz succeed again
@@ -37,6 +39,8 @@ func main() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from %s\n", host)
 	})
+	mux.HandleFunc("/hostname", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, host) })
+	mux.HandleFunc("/remote", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, r.RemoteAddr) })
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if failing.Load() {
 			http.Error(w, "told to fail", http.StatusInternalServerError)

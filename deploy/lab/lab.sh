@@ -1,0 +1,316 @@
+#!/usr/bin/env bash
+# lab.sh: a multi-node minik8s cluster as network namespaces on one Linux
+# machine (see deploy/lab/README.md).
+#
+#   lab.sh up   --dir DIR [--nodes N] [--id ID] [--bin BINDIR]
+#   lab.sh down --dir DIR
+#
+# Layout for lab ID (1-254), all of it inside namespaces the lab creates:
+#
+#   mk-lab-ID-net      the lab's "switch": bridge br0, one veth port per member
+#   mk-lab-ID-cp       control plane, 172.30.ID.2: apiserver (127.0.0.1:6443 there),
+#                      controller-manager, scheduler
+#   mk-lab-ID-node-I   node-I, 172.30.ID.(10+I), pods 10.244.I.0/24: the node's
+#                      network (pod bridge mk0, routes to the other nodes' pods,
+#                      the proxy's nat rules, cluster DNS on 172.30.ID.(10+I):53)
+#
+# In the machine's own namespaces run only: one private containerd (its own
+# root, state and socket under DIR; a containerd namespace per node), a
+# registry with the test images on 127.0.0.1, the node agents and proxies
+# (they enter their node's netns for everything network: CNI, probes, their
+# listening sockets, iptables), and labforward, which accepts on 127.0.0.1
+# and connects to the apiserver from inside mk-lab-ID-cp. Nothing in the
+# machine's own network namespace changes: no interface, route or rule.
+#
+# `up` writes DIR/kubeconfig, DIR/lab.env (what `down` needs) and DIR/pids
+# ("PID NAME" per process started). `down` stops those processes by PID,
+# removes the lab's containers, images and snapshots, unmounts everything
+# under DIR, deletes the lab's namespaces (and with them every bridge, veth,
+# route and iptables chain in them) and removes what `up` created in DIR.
+set -euo pipefail
+
+usage() {
+	echo "usage: $0 up --dir DIR [--nodes N] [--id ID] [--bin BINDIR]" >&2
+	echo "       $0 down --dir DIR" >&2
+	exit 2
+}
+
+die() {
+	echo "lab: $*" >&2
+	exit 1
+}
+
+log() { echo "lab: $*" >&2; }
+
+CMD=${1:-}
+[ -n "$CMD" ] || usage
+shift
+DIR= NODES=3 ID= BIN=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--dir) DIR=$2; shift 2 ;;
+	--nodes) NODES=$2; shift 2 ;;
+	--id) ID=$2; shift 2 ;;
+	--bin) BIN=$2; shift 2 ;;
+	*) usage ;;
+	esac
+done
+[ -n "$DIR" ] || usage
+[ "$(id -u)" = 0 ] || die "must run as root (network namespaces, containerd, mounts)"
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CLUSTER_CIDR=10.244.0.0/16
+
+# start NAME CMD...: runs CMD in the background, logging to DIR/logs/NAME.log,
+# and records its PID in DIR/pids.
+start() {
+	local name=$1
+	shift
+	"$@" </dev/null >"$DIR/logs/$name.log" 2>&1 &
+	echo "$! $name" >>"$DIR/pids"
+}
+
+# wait_for WHAT SECONDS CMD...: retries CMD until it succeeds.
+wait_for() {
+	local what=$1 secs=$2
+	shift 2
+	local end=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || die "$what not ready after ${secs}s (logs in $DIR/logs)"
+		sleep 0.2
+	done
+}
+
+free_port() { "$BIN/labforward" --free-port; }
+
+# attach NS IP: a veth from the lab bridge into NS (made inside the lab's
+# namespaces directly: no interface ever appears in the host's), with IP.
+attach() {
+	local ns=$1 ip=$2 port=$3
+	ip -n "$NET" link add "$port" type veth peer name eth0 netns "$ns"
+	ip -n "$NET" link set "$port" master br0 up
+	ip -n "$ns" link set lo up
+	ip -n "$ns" addr add "$ip/24" dev eth0
+	ip -n "$ns" link set eth0 up
+}
+
+up() {
+	for b in ip containerd ctr docker-registry iptables; do
+		command -v "$b" >/dev/null || die "$b is missing (hack/install-deps.sh installs it)"
+	done
+	[ -x /usr/lib/cni/bridge ] || die "CNI plugins missing in /usr/lib/cni (containernetworking-plugins)"
+	[[ $NODES =~ ^[0-9]+$ ]] && [ "$NODES" -ge 1 ] && [ "$NODES" -le 200 ] || die "--nodes must be 1..200"
+	mkdir -p "$DIR"
+	DIR=$(cd "$DIR" && pwd)
+	[ ! -e "$DIR/lab.env" ] || die "$DIR already holds a lab: run $0 down --dir $DIR first"
+	if [ -z "$ID" ]; then
+		for i in $(seq 1 254); do
+			if ! ls /run/netns 2>/dev/null | grep -q "^mk-lab-$i-"; then ID=$i; break; fi
+		done
+	fi
+	[[ $ID =~ ^[0-9]+$ ]] && [ "$ID" -ge 1 ] && [ "$ID" -le 254 ] || die "--id must be 1..254"
+	if ls /run/netns 2>/dev/null | grep -q "^mk-lab-$ID-"; then die "lab $ID exists already"; fi
+	NET=mk-lab-$ID-net CP=mk-lab-$ID-cp PREFIX=172.30.$ID
+	SOCK=$DIR/containerd/c.sock
+	[ ${#SOCK} -lt 100 ] || die "$DIR is too long a path for containerd's socket"
+	mkdir -p "$DIR/logs" "$DIR/containerd" "$DIR/registry" "$DIR/nodes"
+	: >"$DIR/pids"
+	cat >"$DIR/lab.env" <<-EOF
+		ID=$ID
+		NODES=$NODES
+		SOCK=$SOCK
+	EOF
+	# From here on a failure tears down what was made.
+	trap 'rc=$?; if [ $rc -ne 0 ]; then log "up failed; tearing down"; "$0" down --dir "$DIR"; fi' EXIT
+
+	if [ -z "$BIN" ]; then
+		BIN=$DIR/bin
+		log "building binaries into $BIN"
+		(cd "$REPO" && go build -o "$BIN/" ./cmd/apiserver ./cmd/controller-manager ./cmd/scheduler \
+			./cmd/nodeagent ./cmd/proxy ./hack/testimages ./hack/labforward)
+	fi
+	BIN=$(cd "$BIN" && pwd)
+	echo "BIN=$BIN" >>"$DIR/lab.env"
+
+	log "network: $NET (bridge), $CP, $NODES node namespaces on $PREFIX.0/24"
+	ip netns add "$NET"
+	ip -n "$NET" link set lo up
+	ip -n "$NET" link add br0 type bridge
+	ip -n "$NET" link set br0 up
+	ip netns add "$CP"
+	attach "$CP" "$PREFIX.2" veth-cp
+	for i in $(seq 1 "$NODES"); do
+		ns=mk-lab-$ID-node-$i
+		ip netns add "$ns"
+		attach "$ns" "$PREFIX.$((10 + i))" "veth-n$i"
+		# The node routes its pods' traffic (sysctls in a netns are its own).
+		ip netns exec "$ns" sh -c 'echo 1 >/proc/sys/net/ipv4/ip_forward'
+	done
+
+	log "containerd ($SOCK)"
+	cat >"$DIR/containerd/config.toml" <<-EOF
+		version = 2
+		root = "$DIR/containerd/root"
+		state = "$DIR/containerd/state"
+		disabled_plugins = ["io.containerd.grpc.v1.cri"]
+		[grpc]
+		  address = "$SOCK"
+		[ttrpc]
+		  address = "$SOCK.ttrpc"
+		[debug]
+		  address = ""
+		[metrics]
+		  address = ""
+	EOF
+	start containerd containerd --config "$DIR/containerd/config.toml"
+	wait_for containerd 30 ctr -a "$SOCK" version
+
+	REG=127.0.0.1:$(free_port)
+	log "registry $REG with the test images"
+	printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: %s\n' \
+		"$DIR/registry" "$REG" >"$DIR/registry/config.yml"
+	start registry docker-registry serve "$DIR/registry/config.yml"
+	wait_for registry 30 curl -sf "http://$REG/v2/"
+	"$BIN/testimages" -push "$REG" >"$DIR/logs/testimages.log" 2>&1
+	echo "REGISTRY=$REG" >>"$DIR/lab.env"
+
+	log "control plane in $CP"
+	start apiserver ip netns exec "$CP" "$BIN/apiserver" --listen 127.0.0.1:6443 --data-dir "$DIR/etcd"
+	FWD=127.0.0.1:$(free_port)
+	start labforward "$BIN/labforward" --listen "$FWD" --netns "/run/netns/$CP" --to 127.0.0.1:6443
+	echo "SERVER=http://$FWD" >>"$DIR/lab.env"
+	wait_for apiserver 60 curl -sf "http://$FWD/readyz"
+	start controller-manager ip netns exec "$CP" "$BIN/controller-manager" --server http://127.0.0.1:6443 \
+		--cluster-cidr "$CLUSTER_CIDR" --volume-dir "$DIR/volumes"
+	start scheduler ip netns exec "$CP" "$BIN/scheduler" --server http://127.0.0.1:6443 --score least-allocated
+
+	for i in $(seq 1 "$NODES"); do
+		ns=mk-lab-$ID-node-$i ip=$PREFIX.$((10 + i))
+		log "node-$i in $ns ($ip, pods 10.244.$i.0/24)"
+		start "nodeagent-$i" "$BIN/nodeagent" --server "http://$FWD" --node-name "node-$i" \
+			--containerd-address "$SOCK" --containerd-namespace "mk-lab-$ID-node-$i" \
+			--root-dir "$DIR/nodes/node-$i" --listen "$ip:10250" --node-netns "/run/netns/$ns" \
+			--node-ip "$ip" --pod-cidr "10.244.$i.0/24" --cluster-cidr "$CLUSTER_CIDR" \
+			--cluster-dns "$ip" --insecure-registry "$REG" --resync-period 5s
+		# DNS upstream 127.0.0.1:1 (nothing there): the lab has no way out,
+		# names outside cluster.local fail fast instead of leaving the lab.
+		start "proxy-$i" "$BIN/proxy" --server "http://$FWD" --node-name "node-$i" \
+			--netns "/run/netns/$ns" --dns-listen "$ip:53" --dns-upstream 127.0.0.1:1 \
+			--cluster-cidr "$CLUSTER_CIDR" --listen ""
+	done
+
+	cat >"$DIR/kubeconfig" <<-EOF
+		apiVersion: v1
+		kind: Config
+		clusters:
+		- name: mk-lab-$ID
+		  cluster:
+		    server: http://$FWD
+		users:
+		- name: admin
+		  user: {}
+		contexts:
+		- name: mk-lab-$ID
+		  context:
+		    cluster: mk-lab-$ID
+		    user: admin
+		current-context: mk-lab-$ID
+	EOF
+	wait_for "$NODES Ready nodes" 60 nodes_ready
+	trap - EXIT
+	log "lab $ID is up: export KUBECONFIG=$DIR/kubeconfig; the registry is $REG"
+}
+
+nodes_ready() {
+	local n
+	n=$(curl -sf "http://$FWD/api/v1/nodes" | tr -d ' \n' | grep -o '"type":"Ready","status":"True"' | wc -l)
+	[ "$n" -ge "$NODES" ]
+}
+
+# ours PID: the process is still one this lab started (guards against PID
+# reuse): its command line mentions the lab's dir or binaries.
+ours() {
+	local cmdline
+	cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 1
+	[[ $cmdline == *"$DIR"* || ( -n ${BIN:-} && $cmdline == *"$BIN"* ) ]]
+}
+
+# stop PID...: SIGTERM, up to 10 s, then SIGKILL; by PID only.
+stop() {
+	local pids=() p
+	for p in "$@"; do
+		if ours "$p"; then pids+=("$p"); kill -TERM "$p" 2>/dev/null || true; fi
+	done
+	local end=$((SECONDS + 10))
+	for p in "${pids[@]}"; do
+		while [ -d "/proc/$p" ] && [ $SECONDS -lt $end ]; do sleep 0.1; done
+		if [ -d "/proc/$p" ]; then kill -KILL "$p" 2>/dev/null || true; fi
+	done
+}
+
+down() {
+	[ -d "$DIR" ] || return 0
+	DIR=$(cd "$DIR" && pwd)
+	[ -f "$DIR/lab.env" ] || { log "no lab in $DIR"; return 0; }
+	# shellcheck disable=SC1091
+	. "$DIR/lab.env"
+	set +e
+	# Everything but containerd first, newest first: proxies and agents,
+	# then the control plane, the forwarder and the registry.
+	local ctrd= pids=()
+	if [ -f "$DIR/pids" ]; then
+		while read -r pid name; do
+			if [ "$name" = containerd ]; then ctrd=$pid; else pids=("$pid" "${pids[@]}"); fi
+		done <"$DIR/pids"
+	fi
+	[ ${#pids[@]} -eq 0 ] || stop "${pids[@]}"
+
+	# The lab's containers, images and snapshots, then containerd itself.
+	if [ -n "$ctrd" ] && ours "$ctrd" && ctr -a "$SOCK" version >/dev/null 2>&1; then
+		local ns id
+		for ns in $(ctr -a "$SOCK" namespaces ls -q | grep "^mk-lab-$ID-"); do
+			local c="ctr -a $SOCK -n $ns"
+			for id in $($c tasks ls -q); do
+				$c tasks kill -s SIGKILL "$id" >/dev/null 2>&1
+				$c tasks rm -f "$id" >/dev/null 2>&1
+			done
+			for id in $($c containers ls -q); do $c containers rm "$id" >/dev/null 2>&1; done
+			for id in $($c images ls -q); do $c images rm --sync "$id" >/dev/null 2>&1; done
+			for id in $($c snapshots ls | awk 'NR>1 {print $1}'); do $c snapshots rm "$id" >/dev/null 2>&1; done
+			$c namespaces rm "$ns" >/dev/null 2>&1
+		done
+	fi
+	[ -z "$ctrd" ] || stop "$ctrd"
+	# Left-over shims of this lab (their command lines name the lab's
+	# containerd socket), by PID.
+	local p left=() cmdline
+	for p in $(ls /proc | grep '^[0-9]*$'); do
+		cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") || continue
+		[[ $cmdline == *containerd-shim*"$SOCK"* ]] && left+=("$p")
+	done
+	for p in "${left[@]}"; do kill -KILL "$p" 2>/dev/null; done
+
+	# Mounts under DIR (pod netns bind mounts, rootfs), deepest first.
+	local m
+	for m in $(awk -v d="$DIR/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+	# Deleting the namespaces deletes what is in them: the bridge, veths,
+	# routes, iptables chains.
+	for ns in $(ls /run/netns 2>/dev/null | grep "^mk-lab-$ID-"); do
+		ip netns del "$ns"
+	done
+	rm -rf "$DIR/containerd" "$DIR/registry" "$DIR/etcd" "$DIR/nodes" "$DIR/volumes" "$DIR/logs" \
+		"$DIR/kubeconfig" "$DIR/pids"
+	[ "${BIN:-}" != "$DIR/bin" ] || rm -rf "$DIR/bin"
+	rm -f "$DIR/lab.env"
+	rmdir "$DIR" 2>/dev/null
+	log "lab $ID is down"
+	return 0
+}
+
+case $CMD in
+up) up ;;
+down) down ;;
+*) usage ;;
+esac

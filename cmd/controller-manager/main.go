@@ -19,6 +19,7 @@ import (
 func main() {
 	var cfg manager.Config
 	flag.StringVar(&cfg.Server, "server", "http://127.0.0.1:6443", "the API server URL")
+	flag.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig file with the server, CA and credentials (instead of --server)")
 	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:10257", "address for /healthz and /metrics (empty: none)")
 	flag.IntVar(&cfg.Workers, "workers", 4, "workers per controller")
 	flag.StringVar(&cfg.Identity, "identity", "", "leader-election identity (default hostname_pid)")

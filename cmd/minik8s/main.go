@@ -1,7 +1,8 @@
 // Command minik8s is the all-in-one entry point:
 //
-//	minik8s up     run a whole cluster on this machine in one process
-//	minik8s down   remove what up set up (containers, networks, rules)
+//	minik8s up          run a whole cluster on this machine in one process
+//	minik8s down        remove what up set up (containers, networks, rules)
+//	minik8s certs init  make a cluster CA, certificates and kubeconfigs
 //
 // Each component also has its own binary (cmd/apiserver, cmd/scheduler,
 // cmd/controller-manager, cmd/nodeagent, cmd/proxy) for multi-node setups.
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 
+	"minik8s/pkg/certs"
 	"minik8s/pkg/local"
 	"minik8s/pkg/nodeagent"
 )
@@ -27,6 +29,7 @@ const usage = `minik8s: a small, real Kubernetes.
 Usage:
   minik8s up   [--data-dir DIR] [--listen HOST:PORT] [--preload-images DIR] ...
   minik8s down [--data-dir DIR] [--wipe]
+  minik8s certs init --dir DIR [--apiserver-names a,b] [--nodes n1,n2] [--server https://HOST:6443]
 
 Run "minik8s up -h" or "minik8s down -h" for the flags.
 `
@@ -48,6 +51,8 @@ func main() {
 		err = up(os.Args[2:])
 	case "down":
 		err = down(os.Args[2:])
+	case "certs":
+		err = certsCmd(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -105,4 +110,32 @@ func down(args []string) error {
 	wipe := fs.Bool("wipe", false, "also delete the data directory (every object of the cluster)")
 	fs.Parse(args)
 	return local.Down(context.Background(), cfg, *wipe)
+}
+
+func certsCmd(args []string) error {
+	if len(args) == 0 || args[0] != "init" {
+		return fmt.Errorf("usage: minik8s certs init --dir DIR [--apiserver-names a,b] [--nodes n1,n2] [--server URL]")
+	}
+	fs := flag.NewFlagSet("certs init", flag.ExitOnError)
+	dir := fs.String("dir", "/var/lib/minik8s/pki", "where to write the CA, the certificates and the kubeconfigs")
+	names := fs.String("apiserver-names", "", "extra DNS names and IPs for the API server's certificate, comma-separated")
+	nodes := fs.String("nodes", "", "node names to issue system:node:<name> credentials for, comma-separated")
+	server := fs.String("server", "https://127.0.0.1:6443", "the API server URL written into the kubeconfigs")
+	fs.Parse(args[1:])
+	opts := certs.Options{Server: *server}
+	for _, n := range strings.Split(*names, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			opts.APIServerNames = append(opts.APIServerNames, n)
+		}
+	}
+	for _, n := range strings.Split(*nodes, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			opts.Nodes = append(opts.Nodes, n)
+		}
+	}
+	if err := certs.Init(*dir, opts); err != nil {
+		return err
+	}
+	fmt.Printf("certificates and kubeconfigs in %s (admin: %s)\n", *dir, filepath.Join(*dir, "admin.kubeconfig"))
+	return nil
 }

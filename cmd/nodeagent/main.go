@@ -25,6 +25,7 @@ func main() {
 	host, _ := os.Hostname()
 	var cfg nodeagent.Config
 	flag.StringVar(&cfg.Server, "server", "http://127.0.0.1:6443", "the API server's URL")
+	flag.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig with the API server, its CA and this node's credentials (instead of --server)")
 	flag.StringVar(&cfg.NodeName, "node-name", host, "the node's name")
 	flag.StringVar(&cfg.ContainerdAddress, "containerd-address", "/run/containerd/containerd.sock", "containerd's socket")
 	flag.StringVar(&cfg.Namespace, "containerd-namespace", "minik8s", "containerd namespace for this agent's containers")

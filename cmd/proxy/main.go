@@ -21,6 +21,7 @@ func main() {
 	var cfg proxy.Config
 	host, _ := os.Hostname()
 	flag.StringVar(&cfg.Server, "server", "http://127.0.0.1:6443", "the API server's URL")
+	flag.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig with the API server, its CA and the proxy's credentials (instead of --server)")
 	flag.StringVar(&cfg.NodeName, "node-name", host, "the node this proxy runs on")
 	flag.StringVar(&cfg.ClusterCIDR, "cluster-cidr", "", "the pods' range; traffic to cluster IPs from outside it is masqueraded")
 	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:10256", "address to serve /healthz and /metrics on")

@@ -17,6 +17,7 @@ import (
 func main() {
 	var cfg scheduler.Config
 	flag.StringVar(&cfg.Server, "server", "http://127.0.0.1:6443", "the API server's URL")
+	flag.StringVar(&cfg.Kubeconfig, "kubeconfig", "", "kubeconfig file with the server, CA and credentials (instead of --server)")
 	flag.StringVar(&cfg.SchedulerName, "scheduler-name", "default-scheduler", "schedule the pods whose spec.schedulerName is this")
 	flag.StringVar(&cfg.Score, "score", scheduler.MostAllocated, "resource scoring: most-allocated (bin-packing), least-allocated (spreading) or balanced")
 	flag.BoolVar(&cfg.LeaderElect, "leader-elect", true, "take turns with other replicas through the Lease kube-system/minik8s-scheduler")

@@ -10,6 +10,7 @@ import (
 	"minik8s/pkg/apis/core"
 	"minik8s/pkg/apis/field"
 	"minik8s/pkg/apis/meta"
+	"minik8s/pkg/apis/rbac"
 )
 
 // GroupVersion names one API group version, such as apps/v1.
@@ -104,6 +105,8 @@ func table() []*Kind {
 			ShortNames: []string{"sa"},
 			New:        func() meta.Object { return &core.ServiceAccount{} },
 			Validate:   validator(core.ValidateServiceAccount), ValidateUpdate: updateValidator(core.ValidateServiceAccountUpdate),
+			// token is the TokenRequest subresource (POST only).
+			Subresources: []string{"token"},
 		},
 		{
 			Version: "v1", Kind: "PersistentVolume", ListKind: "PersistentVolumeList", Resource: "persistentvolumes",
@@ -182,6 +185,27 @@ func table() []*Kind {
 			New:      func() meta.Object { return &coordination.Lease{} },
 			Validate: validator(coordination.ValidateLease), ValidateUpdate: updateValidator(coordination.ValidateLeaseUpdate),
 		},
+		// rbac.authorization.k8s.io/v1
+		{
+			Group: rbac.GroupName, Version: "v1", Kind: "ClusterRole", ListKind: "ClusterRoleList", Resource: "clusterroles",
+			New:      func() meta.Object { return &rbac.ClusterRole{} },
+			Validate: validator(rbac.ValidateClusterRole), ValidateUpdate: updateValidator(rbac.ValidateClusterRoleUpdate),
+		},
+		{
+			Group: rbac.GroupName, Version: "v1", Kind: "ClusterRoleBinding", ListKind: "ClusterRoleBindingList", Resource: "clusterrolebindings",
+			New:      func() meta.Object { return &rbac.ClusterRoleBinding{} },
+			Validate: validator(rbac.ValidateClusterRoleBinding), ValidateUpdate: updateValidator(rbac.ValidateClusterRoleBindingUpdate),
+		},
+		{
+			Group: rbac.GroupName, Version: "v1", Kind: "Role", ListKind: "RoleList", Resource: "roles", Namespaced: true,
+			New:      func() meta.Object { return &rbac.Role{} },
+			Validate: validator(rbac.ValidateRole), ValidateUpdate: updateValidator(rbac.ValidateRoleUpdate),
+		},
+		{
+			Group: rbac.GroupName, Version: "v1", Kind: "RoleBinding", ListKind: "RoleBindingList", Resource: "rolebindings", Namespaced: true,
+			New:      func() meta.Object { return &rbac.RoleBinding{} },
+			Validate: validator(rbac.ValidateRoleBinding), ValidateUpdate: updateValidator(rbac.ValidateRoleBindingUpdate),
+		},
 	}
 }
 
@@ -257,5 +281,6 @@ func ForObject(obj meta.Object) (*Kind, bool) {
 }
 
 // Groups returns the served group versions in discovery order: core v1
-// first, then apps/v1, batch/v1, coordination.k8s.io/v1.
+// first, then apps/v1, batch/v1, coordination.k8s.io/v1,
+// rbac.authorization.k8s.io/v1.
 func Groups() []GroupVersion { return theIndex().groups }

@@ -49,7 +49,7 @@ func TestTableLookups(t *testing.T) {
 	for _, gv := range Groups() {
 		got = append(got, gv.String())
 	}
-	if want := "v1 apps/v1 batch/v1 coordination.k8s.io/v1"; strings.Join(got, " ") != want {
+	if want := "v1 apps/v1 batch/v1 coordination.k8s.io/v1 rbac.authorization.k8s.io/v1"; strings.Join(got, " ") != want {
 		t.Errorf("Groups() = %v; want %s", got, want)
 	}
 }

@@ -113,6 +113,9 @@ func (s *Server) create(ctx context.Context, k *apis.Kind, obj meta.Object, dryR
 	if h.prepareCreate != nil {
 		h.prepareCreate(obj)
 	}
+	if err := s.admitServiceAccount(ctx, k, obj); err != nil {
+		return nil, err
+	}
 	if k.Default != nil {
 		k.Default(obj)
 	}

@@ -31,6 +31,26 @@ type RunConfig struct {
 	// --service-node-port-range.
 	ServiceCIDR   string
 	NodePortRange string
+	// Security flags; see security.md. With TLSCertFile the server serves
+	// HTTPS and authenticates every request.
+	TLSCertFile, TLSKeyFile string
+	ClientCAFile            string
+	TokenAuthFile           string
+	// ServiceAccountKeyFile verifies ServiceAccount tokens (default: the
+	// signing key's public half); ServiceAccountSigningKeyFile issues them.
+	ServiceAccountKeyFile        string
+	ServiceAccountSigningKeyFile string
+	ServiceAccountIssuer         string
+	// AuthorizationMode is "Node,RBAC" (the default with TLS) or
+	// "AlwaysAllow" (the only choice without).
+	AuthorizationMode           string
+	EncryptionProviderConfig    string
+	AuditLogPath                string
+	AuditLogMaxSize             int // megabytes before rotation
+	AuditLogMaxBackups          int
+	MaxRequestsInflight         int
+	MaxMutatingRequestsInflight int
+	RequestTimeout              time.Duration
 }
 
 // Validate checks the configuration before anything starts.
@@ -39,9 +59,12 @@ func (c *RunConfig) Validate() error {
 	if err != nil {
 		return fmt.Errorf("--listen %q: %w", c.Listen, err)
 	}
+	if err := c.validateSecurity(); err != nil {
+		return err
+	}
 	// Without TLS and authentication nobody but this machine may connect.
 	ip := net.ParseIP(host)
-	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if c.TLSCertFile == "" && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("--listen %s: plain unauthenticated HTTP is only allowed on a loopback address (127.0.0.1, ::1)", c.Listen)
 	}
 	if c.EtcdServers == "" && c.DataDir == "" {
@@ -79,7 +102,12 @@ func Run(ctx context.Context, cfg RunConfig, ready func(addr string)) error {
 		}
 	}
 	st := store.NewEtcd(cli)
-	srv, err := New(Config{Store: st, ServiceCIDR: cfg.ServiceCIDR, NodePortRange: cfg.NodePortRange})
+	sec, closeSec, err := cfg.security()
+	if err != nil {
+		return err
+	}
+	defer closeSec()
+	srv, err := New(Config{Store: st, ServiceCIDR: cfg.ServiceCIDR, NodePortRange: cfg.NodePortRange, Security: sec})
 	if err != nil {
 		return err
 	}
@@ -104,7 +132,14 @@ func Run(ctx context.Context, cfg RunConfig, ready func(addr string)) error {
 	if err := srv.ensureAPIEndpoints(ctx, l.Addr().String()); err != nil {
 		slog.Warn("could not point the kubernetes service at this server", "err", err)
 	}
-	slog.Info("apiserver serving", "address", "http://"+l.Addr().String())
+	scheme := "http://"
+	if cfg.TLSCertFile != "" {
+		if l, err = cfg.tlsListener(l); err != nil {
+			return err
+		}
+		scheme = "https://"
+	}
+	slog.Info("apiserver serving", "address", scheme+l.Addr().String(), "authorization", sec.Auth != nil)
 	if ready != nil {
 		ready(l.Addr().String())
 	}

@@ -30,6 +30,9 @@ type Config struct {
 	// NodePortRange is the range of NodePorts, "first-last". Empty:
 	// DefaultNodePortRange.
 	NodePortRange string
+	// Security turns on authentication, authorization, encryption at rest,
+	// auditing and limits; the zero value is the unauthenticated mode.
+	Security
 }
 
 // Server serves the Kubernetes REST API over a Store.
@@ -40,6 +43,11 @@ type Server struct {
 	metrics *metrics
 	// services allocates Service cluster IPs and node ports.
 	services *serviceAllocator
+	// auth is nil in the unauthenticated mode; rbac is set with it.
+	auth  *AuthConfig
+	rbac  *rbacAuthorizer
+	audit *auditLog // nil: no audit log
+	sec   Security
 }
 
 // New returns a Server. It makes no network connections until Handler is
@@ -52,7 +60,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{store: cfg.Store, now: cfg.Now, metrics: newMetrics(), services: services}
+	st := newEncryptingStore(cfg.Store, cfg.Encryption)
+	s := &Server{store: st, now: cfg.Now, metrics: newMetrics(), services: services, sec: cfg.Security}
+	s.initSecurity()
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -68,6 +78,7 @@ func New(cfg Config) (*Server, error) {
 	r.HandleFunc("/apis", s.apiGroups)
 	r.HandleFunc("/api/{version}", s.resourceList)
 	r.HandleFunc("/apis/{group}/{version}", s.resourceList)
+	r.HandleFunc("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", s.serveSelfSubjectAccessReview)
 	r.PathPrefix("/api/").HandlerFunc(s.serveResource)
 	r.PathPrefix("/apis/").HandlerFunc(s.serveResource)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +89,7 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Handler returns the HTTP handler of the whole API.
-func (s *Server) Handler() http.Handler { return s.metrics.wrap(s.router) }
+func (s *Server) Handler() http.Handler { return s.metrics.wrap(s.secure(s.router)) }
 
 // systemNamespaces exist from the start, as in Kubernetes.
 var systemNamespaces = []string{"default", "kube-system", "kube-public", "kube-node-lease"}
@@ -97,7 +108,7 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 	if err := s.ensureKubernetesService(ctx); err != nil {
 		return fmt.Errorf("create the kubernetes service: %w", err)
 	}
-	return nil
+	return s.bootstrapPolicy(ctx)
 }
 
 // Serve answers HTTP on l until ctx is done, then shuts down gracefully
@@ -161,6 +172,9 @@ func (s *Server) serveResource(w http.ResponseWriter, r *http.Request) {
 		return
 	case "binding":
 		s.serveBinding(w, r, info)
+		return
+	case "token":
+		s.serveTokenRequest(w, r, info)
 		return
 	default:
 		if info.Verb == "get" {

@@ -24,6 +24,8 @@ import (
 type Client struct {
 	base *url.URL
 	http *http.Client
+	// caPEM is the CA that verifies the server, if known (CAData).
+	caPEM []byte
 	// UserAgent is sent with every request.
 	UserAgent string
 }

@@ -56,7 +56,7 @@ func New(cfg Config) (*Agent, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	c, err := client.New(cfg.Server)
+	c, err := client.NewFrom(cfg.Server, cfg.Kubeconfig)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 // flags; Validate checks it.
 type Config struct {
 	Server            string // API server URL
+	Kubeconfig        string // when set, used instead of Server (credentials, CA)
 	NodeName          string
 	ContainerdAddress string // containerd's socket
 	Namespace         string // containerd namespace holding our containers

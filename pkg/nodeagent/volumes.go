@@ -55,6 +55,11 @@ func (a *Agent) prepareVolumes(ctx context.Context, pod *core.Pod) (map[string]s
 				return nil, err
 			}
 			dir = path
+		case v.Projected != nil:
+			// The service account token, the cluster CA and the namespace.
+			if err := a.projectedVolume(ctx, pod, v, dir); err != nil {
+				return nil, err
+			}
 		default:
 			// Other volume types are not supported yet: an empty directory
 			// keeps the containers startable.

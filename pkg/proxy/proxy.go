@@ -21,6 +21,8 @@ import (
 type Config struct {
 	// Server is the API server's URL.
 	Server string
+	// Kubeconfig, when set, is used instead of Server (credentials, CA).
+	Kubeconfig string
 	// NodeName is the node this proxy runs on.
 	NodeName string
 	// ClusterCIDR is the pods' range ("" if unknown): traffic to cluster
@@ -93,7 +95,7 @@ type Proxy struct {
 // New returns a Proxy for cfg (which must be valid). It connects to
 // nothing until Run.
 func New(cfg Config) (*Proxy, error) {
-	c, err := client.New(cfg.Server)
+	c, err := client.NewFrom(cfg.Server, cfg.Kubeconfig)
 	if err != nil {
 		return nil, err
 	}

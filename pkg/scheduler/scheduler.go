@@ -28,6 +28,8 @@ import (
 type Config struct {
 	// Server is the API server's URL.
 	Server string
+	// Kubeconfig, when set, is used instead of Server (credentials, CA).
+	Kubeconfig string
 	// SchedulerName: the scheduler handles the pods whose
 	// spec.schedulerName is this (default "default-scheduler").
 	SchedulerName string
@@ -105,7 +107,7 @@ func New(cfg Config) (*Scheduler, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	c, err := client.New(cfg.Server)
+	c, err := client.NewFrom(cfg.Server, cfg.Kubeconfig)
 	if err != nil {
 		return nil, err
 	}

@@ -63,6 +63,11 @@ var byResource = map[groupResource]*Printer{
 	{"batch", "jobs"}:                 jobPrinter,
 	{"batch", "cronjobs"}:             cronJobPrinter,
 	{"coordination.k8s.io", "leases"}: leasePrinter,
+
+	{"rbac.authorization.k8s.io", "roles"}:               rolePrinter,
+	{"rbac.authorization.k8s.io", "clusterroles"}:        clusterRolePrinter,
+	{"rbac.authorization.k8s.io", "rolebindings"}:        roleBindingPrinter,
+	{"rbac.authorization.k8s.io", "clusterrolebindings"}: clusterRoleBindingPrinter,
 }
 
 // For returns the printer for an API group ("" for core) and plural

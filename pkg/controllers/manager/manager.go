@@ -31,6 +31,7 @@ import (
 	"minik8s/pkg/controllers/nodeipam"
 	"minik8s/pkg/controllers/nodelifecycle"
 	"minik8s/pkg/controllers/replicaset"
+	"minik8s/pkg/controllers/serviceaccount"
 	"minik8s/pkg/controllers/statefulset"
 	"minik8s/pkg/controllers/volumebinding"
 )
@@ -41,6 +42,9 @@ type Config struct {
 	Listen   string // /healthz and /metrics
 	Workers  int    // workers per controller
 	Identity string // leader-election identity; default hostname_pid
+
+	// Kubeconfig, when set, is used instead of Server (credentials, CA).
+	Kubeconfig string
 
 	LeaderElect   bool
 	LeaseDuration time.Duration
@@ -80,7 +84,7 @@ func (c *Config) Validate() error {
 // Run serves health and metrics and runs the controllers (when leader)
 // until ctx is done.
 func Run(ctx context.Context, cfg Config) error {
-	c, err := client.New(cfg.Server)
+	c, err := client.NewFrom(cfg.Server, cfg.Kubeconfig)
 	if err != nil {
 		return err
 	}
@@ -135,6 +139,7 @@ func runControllers(ctx context.Context, c *client.Client, cfg Config) {
 		"statefulset":      statefulset.New(c, f, recorder("statefulset-controller")),
 		"endpoints":        endpoints.New(c, f, recorder("endpoint-controller")),
 		"job":              job.New(c, f, recorder("job-controller")),
+		"serviceaccount":   serviceaccount.New(c, f, rec),
 		"cronjob":          cronjob.New(c, f, recorder("cronjob-controller"), cronjob.Config{}),
 		"volumebinding":    volumebinding.New(c, f, recorder("persistentvolume-controller"), volumebinding.Config{Root: cfg.VolumeDir}),
 	}

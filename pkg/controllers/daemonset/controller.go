@@ -15,6 +15,7 @@ import (
 	"minik8s/pkg/client"
 	"minik8s/pkg/client/events"
 	"minik8s/pkg/client/workqueue"
+	"minik8s/pkg/controllers/expectations"
 )
 
 var (
@@ -47,7 +48,7 @@ type Controller struct {
 	queue *workqueue.Queue
 	// exp holds the creations and deletions made and not yet seen in the
 	// pod cache, per DaemonSet key.
-	exp *expectations
+	exp *expectations.Expectations
 	now func() time.Time
 	log *slog.Logger
 }
@@ -63,7 +64,7 @@ func New(c *client.Client, f *client.Factory, rec *events.Recorder) *Controller 
 		pods:  f.For(podKind),
 		nodes: f.For(nodeKind),
 		queue: workqueue.New("daemonset"),
-		exp:   newExpectations(),
+		exp:   expectations.New(),
 		now:   time.Now,
 		log:   slog.Default().With("controller", "daemonset"),
 	}
@@ -71,7 +72,7 @@ func New(c *client.Client, f *client.Factory, rec *events.Recorder) *Controller 
 		OnAdd:    ctrl.enqueue,
 		OnUpdate: func(_, obj meta.Object) { ctrl.enqueue(obj) },
 		OnDelete: func(obj meta.Object) {
-			ctrl.exp.forget(client.KeyOf(obj))
+			ctrl.exp.Forget(client.KeyOf(obj))
 			ctrl.enqueue(obj)
 		},
 	})
@@ -134,7 +135,7 @@ func (ctrl *Controller) addPod(obj meta.Object) {
 		return
 	}
 	if ds := ctrl.owner(pod); ds != nil {
-		ctrl.exp.creationObserved(client.KeyOf(ds))
+		ctrl.exp.CreationObserved(client.KeyOf(ds))
 		ctrl.enqueue(ds)
 	}
 }
@@ -158,7 +159,7 @@ func (ctrl *Controller) updatePod(oldObj, newObj meta.Object) {
 func (ctrl *Controller) deletePod(obj meta.Object) {
 	pod := obj.(*core.Pod)
 	if ds := ctrl.owner(pod); ds != nil {
-		ctrl.exp.deletionObserved(client.KeyOf(ds), client.KeyOf(pod))
+		ctrl.exp.DeletionObserved(client.KeyOf(ds), client.KeyOf(pod))
 		ctrl.enqueue(ds)
 	}
 }

@@ -22,7 +22,7 @@ import (
 func (ctrl *Controller) sync(ctx context.Context, key string) error {
 	obj, ok := ctrl.dsInf.Store().Get(key)
 	if !ok {
-		ctrl.exp.forget(key)
+		ctrl.exp.Forget(key)
 		return nil // deleted; its pods are the garbage collector's
 	}
 	ds := obj.(*apps.DaemonSet) // from the cache: read only
@@ -31,7 +31,7 @@ func (ctrl *Controller) sync(ctx context.Context, key string) error {
 	// Read what the expectations allow before looking at the pods: a
 	// change seen between the two reads is then at worst not trusted yet,
 	// never counted twice.
-	satisfied := ctrl.exp.satisfied(key)
+	satisfied := ctrl.exp.Satisfied(key)
 	views, err := ctrl.view(ds, hash)
 	if err != nil {
 		return err
@@ -90,7 +90,7 @@ func (ctrl *Controller) execute(ctx context.Context, ds *apps.DaemonSet, p plan,
 	for i, pod := range del {
 		delKeys[i] = client.KeyOf(pod)
 	}
-	ctrl.exp.expect(key, len(create), delKeys)
+	ctrl.exp.Expect(key, len(create), delKeys)
 
 	var (
 		wg    sync.WaitGroup
@@ -107,7 +107,7 @@ func (ctrl *Controller) execute(ctx context.Context, ds *apps.DaemonSet, p plan,
 	for _, node := range create {
 		wg.Go(func() {
 			if err := ctrl.createPod(ctx, ds, node, hash); err != nil {
-				ctrl.exp.creationObserved(key) // it will never be seen
+				ctrl.exp.CreationObserved(key) // it will never be seen
 				fail(err)
 			}
 		})
@@ -115,7 +115,7 @@ func (ctrl *Controller) execute(ctx context.Context, ds *apps.DaemonSet, p plan,
 	for i, pod := range del {
 		wg.Go(func() {
 			if err := ctrl.deletePodOf(ctx, ds, pod); err != nil {
-				ctrl.exp.deletionObserved(key, delKeys[i]) // it will not happen
+				ctrl.exp.DeletionObserved(key, delKeys[i]) // it will not happen
 				fail(err)
 			}
 		})

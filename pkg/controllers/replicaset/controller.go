@@ -14,6 +14,7 @@ import (
 	"minik8s/pkg/client"
 	"minik8s/pkg/client/events"
 	"minik8s/pkg/client/workqueue"
+	"minik8s/pkg/controllers/expectations"
 )
 
 var (
@@ -44,7 +45,7 @@ type Controller struct {
 	queue *workqueue.Queue
 	// exp holds the creations and deletions made and not yet seen in the
 	// pod cache, per ReplicaSet key.
-	exp *expectations
+	exp *expectations.Expectations
 	now func() time.Time
 	log *slog.Logger
 }
@@ -59,7 +60,7 @@ func New(c *client.Client, f *client.Factory, rec *events.Recorder) *Controller 
 		rsInf: f.For(rsKind),
 		pods:  f.For(podKind),
 		queue: workqueue.New("replicaset"),
-		exp:   newExpectations(),
+		exp:   expectations.New(),
 		now:   time.Now,
 		log:   slog.Default().With("controller", "replicaset"),
 	}
@@ -67,7 +68,7 @@ func New(c *client.Client, f *client.Factory, rec *events.Recorder) *Controller 
 		OnAdd:    ctrl.enqueue,
 		OnUpdate: func(_, obj meta.Object) { ctrl.enqueue(obj) },
 		OnDelete: func(obj meta.Object) {
-			ctrl.exp.forget(client.KeyOf(obj))
+			ctrl.exp.Forget(client.KeyOf(obj))
 			ctrl.enqueue(obj)
 		},
 	})
@@ -107,7 +108,7 @@ func (ctrl *Controller) addPod(obj meta.Object) {
 	}
 	if ref := controllerOf(&pod.ObjectMeta); ref != nil {
 		if rs := ctrl.resolve(pod.Namespace, ref); rs != nil {
-			ctrl.exp.creationObserved(client.KeyOf(rs))
+			ctrl.exp.CreationObserved(client.KeyOf(rs))
 			ctrl.enqueue(rs)
 		}
 		return
@@ -157,7 +158,7 @@ func (ctrl *Controller) deletePod(obj meta.Object) {
 		return // an orphan's deletion changes no ReplicaSet's count
 	}
 	if rs := ctrl.resolve(pod.Namespace, ref); rs != nil {
-		ctrl.exp.deletionObserved(client.KeyOf(rs), client.KeyOf(pod))
+		ctrl.exp.DeletionObserved(client.KeyOf(rs), client.KeyOf(pod))
 		ctrl.enqueue(rs)
 	}
 }

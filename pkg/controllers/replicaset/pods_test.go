@@ -176,29 +176,3 @@ func TestSlowStartDoublesBatchesAndStopsAtFirstFailure(t *testing.T) {
 		t.Errorf("one fails: got %d ok, err %v, %d calls; want 6, an error, 7 calls", ok, err, calls.Load())
 	}
 }
-
-func TestExpectationsWaitForEveryCreationAndDeletionOrExpire(t *testing.T) {
-	now := t0
-	e := newExpectations()
-	e.now = func() time.Time { return now }
-	if !e.satisfied("ns/web") {
-		t.Fatal("no record: want satisfied")
-	}
-	e.expect("ns/web", 2, []string{"ns/p1"})
-	e.creationObserved("ns/web")
-	e.deletionObserved("ns/web", "ns/p1")
-	e.deletionObserved("ns/web", "ns/p1") // a repeat counts once
-	if e.satisfied("ns/web") {
-		t.Error("one creation unseen: want unsatisfied")
-	}
-	e.creationObserved("ns/web")
-	if !e.satisfied("ns/web") {
-		t.Error("everything seen: want satisfied")
-	}
-
-	e.expect("ns/web", 1, nil)
-	now = now.Add(expectationTTL + time.Second)
-	if !e.satisfied("ns/web") {
-		t.Error("after the TTL: want satisfied (expired)")
-	}
-}

@@ -24,7 +24,7 @@ import (
 func (ctrl *Controller) sync(ctx context.Context, key string) error {
 	obj, ok := ctrl.rsInf.Store().Get(key)
 	if !ok {
-		ctrl.exp.forget(key)
+		ctrl.exp.Forget(key)
 		return nil // deleted; its pods are the garbage collector's
 	}
 	rs := obj.(*apps.ReplicaSet) // from the cache: read only
@@ -39,7 +39,7 @@ func (ctrl *Controller) sync(ctx context.Context, key string) error {
 	// Read what the expectations allow before looking at the pods: a
 	// creation seen between the two reads is then at worst not trusted
 	// yet, never counted twice.
-	satisfied := ctrl.exp.satisfied(key)
+	satisfied := ctrl.exp.Satisfied(key)
 	var active []*core.Pod
 	for _, o := range ctrl.pods.Store().ByIndex(client.NamespaceIndex, rs.Namespace) {
 		if p := o.(*core.Pod); isActive(p) {
@@ -130,10 +130,10 @@ func (ctrl *Controller) manageReplicas(ctx context.Context, rs *apps.ReplicaSet,
 		n := min(-diff, burstReplicas)
 		// Expect before creating: the informer may report a pod before
 		// its Create call returns.
-		ctrl.exp.expect(key, n, nil)
+		ctrl.exp.Expect(key, n, nil)
 		created, err := slowStart(n, func(int) error { return ctrl.createPod(ctx, rs) })
 		if skipped := n - created; skipped > 0 {
-			ctrl.exp.lowerAdds(key, skipped) // never to be seen
+			ctrl.exp.LowerAdds(key, skipped) // never to be seen
 		}
 		if err != nil {
 			return &manageError{reason: reasonFailedCreate, err: err}
@@ -147,11 +147,11 @@ func (ctrl *Controller) manageReplicas(ctx context.Context, rs *apps.ReplicaSet,
 		for i, p := range victims {
 			keys[i] = client.KeyOf(p)
 		}
-		ctrl.exp.expect(key, 0, keys)
+		ctrl.exp.Expect(key, 0, keys)
 		_, err := slowStart(n, func(i int) error {
 			err := ctrl.deletePodOf(ctx, rs, victims[i])
 			if err != nil {
-				ctrl.exp.deletionObserved(key, keys[i]) // it will not happen
+				ctrl.exp.DeletionObserved(key, keys[i]) // it will not happen
 			}
 			return err
 		})

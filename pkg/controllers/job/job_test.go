@@ -1,15 +1,9 @@
 package job
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -25,6 +19,7 @@ import (
 	"minik8s/pkg/client"
 	"minik8s/pkg/client/events"
 	"minik8s/pkg/client/workqueue"
+	"minik8s/pkg/controllers/controllertest"
 	"minik8s/pkg/controllers/garbagecollector"
 )
 
@@ -623,7 +618,7 @@ func TestJobSuspendDeletesActivePodsWithoutCountingThem(t *testing.T) {
 // of pods at every event.
 func TestJobExpectationsPreventExtraPodsWithASlowWatch(t *testing.T) {
 	s := apiservertest.Start(t)
-	slow, err := client.New(slowWatchProxy(t, s.URL, 30*time.Millisecond))
+	slow, err := client.New(controllertest.SlowWatchProxy(t, s.URL, 30*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -647,53 +642,6 @@ func TestJobExpectationsPreventExtraPodsWithASlowWatch(t *testing.T) {
 		return settled >= 5, spf("status %s, %d pods created; want %d active", show(j.Status), len(pw.ever), want)
 	})
 }
-
-// slowWatchProxy returns the URL of a proxy to target that holds back
-// every line of a watch stream by delay. Lists and writes pass at once.
-func slowWatchProxy(t *testing.T, target string, delay time.Duration) string {
-	u, err := url.Parse(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := httputil.NewSingleHostReverseProxy(u)
-	p.FlushInterval = -1 // stream each line as it is released
-	p.ModifyResponse = func(resp *http.Response) error {
-		if resp.Request.URL.Query().Get("watch") == "true" {
-			resp.Body = &slowLines{r: bufio.NewReader(resp.Body), c: resp.Body, delay: delay}
-		}
-		return nil
-	}
-	srv := httptest.NewServer(p)
-	t.Cleanup(func() {
-		srv.CloseClientConnections()
-		srv.Close()
-	})
-	return srv.URL
-}
-
-// slowLines hands out one line per Read, each after delay.
-type slowLines struct {
-	r       *bufio.Reader
-	c       io.Closer
-	delay   time.Duration
-	pending []byte
-}
-
-func (s *slowLines) Read(b []byte) (int, error) {
-	if len(s.pending) == 0 {
-		line, err := s.r.ReadBytes('\n')
-		if len(line) == 0 {
-			return 0, err
-		}
-		time.Sleep(s.delay)
-		s.pending = line
-	}
-	n := copy(b, s.pending)
-	s.pending = s.pending[n:]
-	return n, nil
-}
-
-func (s *slowLines) Close() error { return s.c.Close() }
 
 var spf = fmt.Sprintf
 

@@ -99,16 +99,22 @@ func New(cfg Config, src Source) (*Server, error) {
 		}
 		s.upstreams = append(s.upstreams, u)
 	}
-	var err error
-	if s.udp, err = net.ListenPacket("udp", cfg.Listen); err != nil {
-		return nil, fmt.Errorf("dns: %w", err)
-	}
-	// TCP on the port UDP got, so that port 0 gives one port for both.
-	if s.tcp, err = net.Listen("tcp", s.udp.LocalAddr().String()); err != nil {
+	// TCP on the port UDP got, so that port 0 gives one port for both. A
+	// port free for UDP may be taken for TCP: with port 0, try another.
+	_, port, _ := net.SplitHostPort(cfg.Listen)
+	for attempt := 0; ; attempt++ {
+		var err error
+		if s.udp, err = net.ListenPacket("udp", cfg.Listen); err != nil {
+			return nil, fmt.Errorf("dns: %w", err)
+		}
+		if s.tcp, err = net.Listen("tcp", s.udp.LocalAddr().String()); err == nil {
+			return s, nil
+		}
 		s.udp.Close()
-		return nil, fmt.Errorf("dns: %w", err)
+		if port != "0" || attempt == 10 {
+			return nil, fmt.Errorf("dns: %w", err)
+		}
 	}
-	return s, nil
 }
 
 // Addr is the address the server listens on (UDP and TCP).

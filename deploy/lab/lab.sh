@@ -4,6 +4,9 @@
 #
 #   lab.sh up   --dir DIR [--nodes N] [--id ID] [--bin BINDIR]
 #   lab.sh down --dir DIR
+#   lab.sh signal  --dir DIR NAME SIG         e.g. KILL, STOP, CONT (by the recorded PID)
+#   lab.sh restart --dir DIR NAME [-- ARG...] kill -9 NAME if it runs, start it again
+#                                             with its command line (plus ARGs)
 #
 # Layout for lab ID (1-254), all of it inside namespaces the lab creates:
 #
@@ -23,15 +26,18 @@
 # machine's own network namespace changes: no interface, route or rule.
 #
 # `up` writes DIR/kubeconfig, DIR/lab.env (what `down` needs) and DIR/pids
-# ("PID NAME" per process started). `down` stops those processes by PID,
+# ("PID NAME" per process started), DIR/cmdline/NAME (its command line, for
+# restart). `down` stops those processes by PID,
 # removes the lab's containers, images and snapshots, unmounts everything
 # under DIR, deletes the lab's namespaces (and with them every bridge, veth,
 # route and iptables chain in them) and removes what `up` created in DIR.
 set -euo pipefail
 
 usage() {
-	echo "usage: $0 up --dir DIR [--nodes N] [--id ID] [--bin BINDIR]" >&2
+	echo "usage: $0 up --dir DIR [--nodes N] [--id ID] [--bin BINDIR] [--node-monitor-grace-period D]" >&2
 	echo "       $0 down --dir DIR" >&2
+	echo "       $0 signal --dir DIR NAME SIG" >&2
+	echo "       $0 restart --dir DIR NAME [-- ARG...]" >&2
 	exit 2
 }
 
@@ -45,14 +51,18 @@ log() { echo "lab: $*" >&2; }
 CMD=${1:-}
 [ -n "$CMD" ] || usage
 shift
-DIR= NODES=3 ID= BIN=
+DIR= NODES=3 ID= BIN= GRACE=${LAB_NODE_MONITOR_GRACE_PERIOD:-40s}
+ARGS=() EXTRA=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--dir) DIR=$2; shift 2 ;;
 	--nodes) NODES=$2; shift 2 ;;
 	--id) ID=$2; shift 2 ;;
 	--bin) BIN=$2; shift 2 ;;
-	*) usage ;;
+	--node-monitor-grace-period) GRACE=$2; shift 2 ;;
+	--) shift; EXTRA=("$@"); break ;;
+	-*) usage ;;
+	*) ARGS+=("$1"); shift ;;
 	esac
 done
 [ -n "$DIR" ] || usage
@@ -62,11 +72,13 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CLUSTER_CIDR=10.244.0.0/16
 
 # start NAME CMD...: runs CMD in the background, logging to DIR/logs/NAME.log,
-# and records its PID in DIR/pids.
+# and records its PID in DIR/pids and its command line in DIR/cmdline/NAME.
 start() {
 	local name=$1
 	shift
-	"$@" </dev/null >"$DIR/logs/$name.log" 2>&1 &
+	mkdir -p "$DIR/cmdline"
+	printf '%q ' "$@" >"$DIR/cmdline/$name"
+	"$@" </dev/null >>"$DIR/logs/$name.log" 2>&1 &
 	echo "$! $name" >>"$DIR/pids"
 }
 
@@ -181,20 +193,31 @@ up() {
 	echo "SERVER=http://$FWD" >>"$DIR/lab.env"
 	wait_for apiserver 60 curl -sf "http://$FWD/readyz"
 	start controller-manager ip netns exec "$CP" "$BIN/controller-manager" --server http://127.0.0.1:6443 \
-		--cluster-cidr "$CLUSTER_CIDR" --volume-dir "$DIR/volumes"
+		--cluster-cidr "$CLUSTER_CIDR" --volume-dir "$DIR/volumes" --node-monitor-grace-period "$GRACE"
 	start scheduler ip netns exec "$CP" "$BIN/scheduler" --server http://127.0.0.1:6443 --score least-allocated
 
+	# Each node reaches the API server over the lab's network, as a real
+	# node does: a forwarder per node connects from inside the node's
+	# namespace to $PREFIX.2:6443, which the control plane DNATs to the
+	# apiserver on its loopback. Cutting a node off (iptables in its
+	# namespace) thus cuts its agent and proxy off too.
+	ip netns exec "$CP" sh -c 'echo 1 >/proc/sys/net/ipv4/conf/eth0/route_localnet'
+	ip netns exec "$CP" iptables -t nat -A PREROUTING -d "$PREFIX.2" -p tcp --dport 6443 \
+		-j DNAT --to-destination 127.0.0.1:6443
 	for i in $(seq 1 "$NODES"); do
 		ns=mk-lab-$ID-node-$i ip=$PREFIX.$((10 + i))
 		log "node-$i in $ns ($ip, pods 10.244.$i.0/24)"
-		start "nodeagent-$i" "$BIN/nodeagent" --server "http://$FWD" --node-name "node-$i" \
+		NFWD=127.0.0.1:$(free_port)
+		start "fwd-$i" "$BIN/labforward" --listen "$NFWD" --netns "/run/netns/$ns" --to "$PREFIX.2:6443"
+		wait_for "node-$i's path to the apiserver" 30 curl -sf "http://$NFWD/readyz"
+		start "nodeagent-$i" "$BIN/nodeagent" --server "http://$NFWD" --node-name "node-$i" \
 			--containerd-address "$SOCK" --containerd-namespace "mk-lab-$ID-node-$i" \
 			--root-dir "$DIR/nodes/node-$i" --listen "$ip:10250" --node-netns "/run/netns/$ns" \
 			--node-ip "$ip" --pod-cidr "10.244.$i.0/24" --cluster-cidr "$CLUSTER_CIDR" \
 			--cluster-dns "$ip" --insecure-registry "$REG" --resync-period 5s
 		# DNS upstream 127.0.0.1:1 (nothing there): the lab has no way out,
 		# names outside cluster.local fail fast instead of leaving the lab.
-		start "proxy-$i" "$BIN/proxy" --server "http://$FWD" --node-name "node-$i" \
+		start "proxy-$i" "$BIN/proxy" --server "http://$NFWD" --node-name "node-$i" \
 			--netns "/run/netns/$ns" --dns-listen "$ip:53" --dns-upstream 127.0.0.1:1 \
 			--cluster-cidr "$CLUSTER_CIDR" --listen ""
 	done
@@ -301,7 +324,7 @@ down() {
 		ip netns del "$ns"
 	done
 	rm -rf "$DIR/containerd" "$DIR/registry" "$DIR/etcd" "$DIR/nodes" "$DIR/volumes" "$DIR/logs" \
-		"$DIR/kubeconfig" "$DIR/pids"
+		"$DIR/kubeconfig" "$DIR/pids" "$DIR/cmdline"
 	[ "${BIN:-}" != "$DIR/bin" ] || rm -rf "$DIR/bin"
 	rm -f "$DIR/lab.env"
 	rmdir "$DIR" 2>/dev/null
@@ -309,8 +332,50 @@ down() {
 	return 0
 }
 
+# pid_of NAME: the recorded PID of the lab's process NAME.
+pid_of() { awk -v n="$1" '$2 == n {p = $1} END {print p}' "$DIR/pids"; }
+
+load() {
+	DIR=$(cd "$DIR" && pwd)
+	[ -f "$DIR/lab.env" ] || die "no lab in $DIR"
+	# shellcheck disable=SC1091
+	. "$DIR/lab.env"
+}
+
+# signal NAME SIG: a fault for the fault-tolerance tests, by recorded PID.
+signal() {
+	[ ${#ARGS[@]} -eq 2 ] || usage
+	load
+	local pid
+	pid=$(pid_of "${ARGS[0]}")
+	[ -n "$pid" ] && ours "$pid" || die "${ARGS[0]} is not running"
+	kill -s "${ARGS[1]}" "$pid"
+}
+
+# restart NAME [-- ARG...]: kill -9 (if it still runs) and start again with
+# the same command line, plus ARGs (later flags win).
+restart() {
+	[ ${#ARGS[@]} -eq 1 ] || usage
+	load
+	local name=${ARGS[0]} pid
+	[ -f "$DIR/cmdline/$name" ] || die "no process $name in this lab"
+	pid=$(pid_of "$name")
+	if [ -n "$pid" ] && ours "$pid"; then
+		kill -KILL "$pid"
+		while [ -d "/proc/$pid" ] && ours "$pid"; do sleep 0.05; done
+	fi
+	local cmd
+	eval "cmd=($(cat "$DIR/cmdline/$name"))"
+	sed -i "/ $name\$/d" "$DIR/pids"
+	echo "lab: $(date +%T.%N) restart $name" >>"$DIR/logs/$name.log"
+	start "$name" "${cmd[@]}" "${EXTRA[@]}"
+	pid_of "$name"
+}
+
 case $CMD in
 up) up ;;
 down) down ;;
+signal) signal ;;
+restart) restart ;;
 *) usage ;;
 esac

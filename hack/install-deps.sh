@@ -19,6 +19,7 @@ packages=(
   containernetworking-plugins  # CNI bridge, host-local, loopback, portmap in /usr/lib/cni
   busybox-static               # the base of the test images
   docker-registry              # a local registry for the test images (tests start their own)
+  vagrant                      # validates the Vagrant lab's Vagrantfile (no VM is started)
 )
 
 missing=()

@@ -198,7 +198,11 @@ func TestProxyInNetns(t *testing.T) {
 	setEndpoints(t, c, pods[:3]...)
 	p := startProxy(t, api.URL, netns)
 
-	nat := waitNat(t, netns, "has 3 endpoints", func(s string) bool { return count(sepChainRE, s) == 3 })
+	// The jumps from the built-in chains are kept in place one by one
+	// (go-iptables), so wait for the last of them too.
+	nat := waitNat(t, netns, "has 3 endpoints and the jumps", func(s string) bool {
+		return count(sepChainRE, s) == 3 && strings.Contains(s, "-j KUBE-POSTROUTING")
+	})
 	for _, want := range []string{
 		`-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,
 		`-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,

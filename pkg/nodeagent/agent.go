@@ -406,6 +406,14 @@ func (a *Agent) writeStatus(ctx context.Context, pod *core.Pod, st core.PodStatu
 		if errors.Is(err, apierrors.ErrNotFound) {
 			return nil
 		}
+		if errors.Is(err, apierrors.ErrConflict) {
+			// Our cache is behind the pod (often: behind our own last
+			// status write). Never write this status over the newer one:
+			// sync again shortly from fresh state, without the growing
+			// backoff of a failure.
+			a.queue.AddAfter(client.KeyOf(pod), 50*time.Millisecond)
+			return nil
+		}
 		return fmt.Errorf("writing status of %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
 	return nil

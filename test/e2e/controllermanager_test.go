@@ -135,3 +135,63 @@ spec:
 	}
 	wantLines(t, "get rs", k.ok("get", "rs"), "NAME DESIRED CURRENT READY AGE")
 }
+
+// TestRolloutIgnoresStandbyKill: kill -9 the standby controller-manager
+// mid-rollout; the leader keeps its lease and finishes the rollout, and a
+// restarted standby stays standby.
+func TestRolloutIgnoresStandbyKill(t *testing.T) {
+	_, server := startAPIServer(t, t.TempDir())
+	c, _ := client.New(server)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	controllertest.MarkPodsReady(t, c, "default", 0)
+	args := func(id string) []string {
+		return []string{"--server", server, "--identity", id, "--listen", "",
+			"--leader-elect-lease-duration", "3s", "--leader-elect-renew-deadline", "2s", "--leader-elect-retry-period", "250ms"}
+	}
+	cms := map[string]*proc{"cm-a": start(t, "controller-manager", args("cm-a")...)}
+	leader := ""
+	for deadline := time.Now().Add(20 * time.Second); leader == "" && time.Now().Before(deadline); {
+		leader = leaseHolder(ctx, c)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if leader != "cm-a" {
+		t.Fatalf("lease holder %q; want cm-a, the only replica", leader)
+	}
+	cms["cm-b"] = start(t, "controller-manager", args("cm-b")...)
+	k := newKubectl(t, server)
+	k.ok("apply", "-f", k.writeFile("web.yaml", `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 4
+  minReadySeconds: 1
+  strategy:
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 1}
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: registry.local/web:1
+`))
+	k.ok("rollout", "status", "deploy/web", "--timeout=60s")
+	k.ok("set", "image", "deploy/web", "web=registry.local/web:2")
+	cms["cm-b"].kill()
+	if updated := k.ok("get", "deploy", "web", "-o", "jsonpath={.status.updatedReplicas}/{.status.availableReplicas}"); updated == "4/4" {
+		t.Fatalf("the rollout had finished before the standby was killed (%s)", updated)
+	}
+	wantLines(t, "rollout status", k.ok("rollout", "status", "deploy/web", "--timeout=60s"), `deployment "web" successfully rolled out`)
+	cms["cm-b"] = start(t, "controller-manager", args("cm-b")...)
+	time.Sleep(2 * time.Second) // longer than a renew period: a wrongful takeover would show
+	if h := leaseHolder(ctx, c); h != "cm-a" {
+		t.Errorf("lease holder after the standby's kill and restart: %q; want cm-a throughout", h)
+	}
+	if n := strings.Count(k.ok("get", "pods", "-l", "app=web", "-o", "name"), "pod/"); n > 5 {
+		t.Errorf("%d pods after the rollout; want at most replicas+maxSurge", n)
+	}
+}

@@ -213,20 +213,29 @@ func (e *elector) observe(l *coordination.Lease, now time.Time) {
 	}
 }
 
-// release gives the Lease up (empty holder) if we still hold it.
+// release gives the Lease up (empty holder) if we still hold it, so a
+// standby takes over at once instead of waiting for it to expire. A
+// conflict (our own last renewal crossing this write) is retried on the
+// fresh Lease.
 func (e *elector) release() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	var lease coordination.Lease
-	if err := e.cfg.Client.Get(ctx, e.cfg.Namespace, e.cfg.Name, &lease); err != nil {
-		return
-	}
-	if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity != e.cfg.Identity {
-		return
-	}
-	empty := ""
-	lease.Spec.HolderIdentity = &empty
-	if err := e.cfg.Client.Update(ctx, &lease); err != nil {
-		slog.Info("releasing the lease failed", "err", err)
+	for attempt := 0; attempt < 3; attempt++ {
+		var lease coordination.Lease
+		if err := e.cfg.Client.Get(ctx, e.cfg.Namespace, e.cfg.Name, &lease); err != nil {
+			return
+		}
+		if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity != e.cfg.Identity {
+			return
+		}
+		empty := ""
+		lease.Spec.HolderIdentity = &empty
+		err := e.cfg.Client.Update(ctx, &lease)
+		if err == nil || !errors.Is(err, apierrors.ErrConflict) {
+			if err != nil {
+				slog.Info("releasing the lease failed", "err", err)
+			}
+			return
+		}
 	}
 }

@@ -150,14 +150,12 @@ func (a *Agent) Run(ctx context.Context) error {
 // containerChanged is called for every task exit: the pod of the container
 // needs a sync.
 func (a *Agent) containerChanged(id string, _ bool) {
-	cs, err := a.rt.List(context.Background())
+	cs, err := a.rt.List(context.Background(), containerByID(id))
 	if err != nil {
 		return
 	}
 	for _, c := range cs {
-		if c.ID == id {
-			a.queue.Add(c.PodNamespace + "/" + c.PodName)
-		}
+		a.queue.Add(c.PodNamespace + "/" + c.PodName)
 	}
 }
 
@@ -201,7 +199,7 @@ func (a *Agent) sync(ctx context.Context, key string) error {
 
 func (a *Agent) syncPod(ctx context.Context, key string) error {
 	ns, name := client.SplitKey(key)
-	all, err := a.rt.List(ctx)
+	all, err := a.rt.List(ctx, podContainers(ns, name))
 	if err != nil {
 		return err
 	}
@@ -215,9 +213,6 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 	var mine []instance
 	stale := map[string][]string{}
 	for _, c := range all {
-		if c.PodNamespace != ns || c.PodName != name {
-			continue
-		}
 		if pod != nil && c.PodUID == pod.UID {
 			mine = append(mine, c.instance)
 		} else {
@@ -249,7 +244,7 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 	changed := a.execute(ctx, pod, ip, acts)
 	if changed {
 		// Report what is true now, not what was true before acting.
-		if all, err = a.rt.List(ctx); err != nil {
+		if all, err = a.rt.List(ctx, podContainers(ns, name)); err != nil {
 			return err
 		}
 		mine = mine[:0]

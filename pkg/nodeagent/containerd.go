@@ -16,6 +16,8 @@ import (
 
 	"github.com/containerd/containerd"
 	eventstypes "github.com/containerd/containerd/api/events"
+	"github.com/containerd/containerd/api/services/tasks/v1"
+	tasktypes "github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/namespaces"
@@ -72,22 +74,23 @@ func (r *containerdRuntime) Version(ctx context.Context) string {
 	return "containerd://" + v.Version
 }
 
-// List implements Runtime.
-func (r *containerdRuntime) List(ctx context.Context) ([]runtimeContainer, error) {
+// List implements Runtime. It costs one containerd call for the containers
+// (their labels come with the listing) and one per listed container for its
+// task, so callers pass filters (podContainers, containerByID) to list only
+// what they need: a pod's sync must not cost O(pods on the node).
+func (r *containerdRuntime) List(ctx context.Context, filters ...string) ([]runtimeContainer, error) {
 	ctx = r.ctx(ctx)
-	cs, err := r.client.Containers(ctx)
+	cs, err := r.client.Containers(ctx, filters...)
 	if err != nil {
 		return nil, fmt.Errorf("listing containers: %w", err)
 	}
 	var out []runtimeContainer
 	for _, c := range cs {
-		labels, err := c.Labels(ctx)
+		info, err := c.Info(ctx, containerd.WithoutRefreshedMetadata)
 		if err != nil {
-			if errdefs.IsNotFound(err) {
-				continue
-			}
 			return nil, err
 		}
+		labels := info.Labels
 		if labels[labelPodUID] == "" {
 			continue // not ours
 		}
@@ -101,24 +104,36 @@ func (r *containerdRuntime) List(ctx context.Context) ([]runtimeContainer, error
 		if t, err := time.Parse(time.RFC3339Nano, labels[labelStartedAt]); err == nil {
 			rc.StartedAt, rc.Started = t, true
 		}
-		task, err := c.Task(ctx, nil)
-		if err == nil {
-			st, err := task.Status(ctx)
-			if err == nil {
-				switch st.Status {
-				case containerd.Running, containerd.Paused, containerd.Pausing:
-					rc.Running, rc.Started = true, true
-				case containerd.Stopped:
-					rc.Started = true
-					rc.ExitCode = int32(st.ExitStatus)
-					rc.FinishedAt = st.ExitTime
+		// One call for the task's state, exit status and exit time.
+		resp, err := r.client.TaskService().Get(ctx, &tasks.GetRequest{ContainerID: rc.ID})
+		err = errdefs.FromGRPC(err)
+		if err == nil && resp.Process != nil {
+			switch p := resp.Process; p.Status {
+			case tasktypes.Status_RUNNING, tasktypes.Status_PAUSED, tasktypes.Status_PAUSING:
+				rc.Running, rc.Started = true, true
+			case tasktypes.Status_STOPPED:
+				rc.Started = true
+				rc.ExitCode = int32(p.ExitStatus)
+				if p.ExitedAt != nil {
+					rc.FinishedAt = p.ExitedAt.AsTime()
 				}
 			}
+		} else if err != nil && !errdefs.IsNotFound(err) {
+			return nil, fmt.Errorf("task of %s: %w", rc.ID, err)
 		}
 		out = append(out, rc)
 	}
 	return out, nil
 }
+
+// podContainers is the containerd filter for the containers of the pods
+// named namespace/name (any uid: an earlier pod of the same name too).
+func podContainers(namespace, name string) string {
+	return fmt.Sprintf("labels.%q==%q,labels.%q==%q", labelPodNamespace, namespace, labelPodName, name)
+}
+
+// containerByID is the containerd filter for one container.
+func containerByID(id string) string { return fmt.Sprintf("id==%q", id) }
 
 // Start implements Runtime.
 func (r *containerdRuntime) Start(ctx context.Context, s containerSpec) (err error) {

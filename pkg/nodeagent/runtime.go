@@ -10,8 +10,9 @@ import (
 // container it lists carries the labels the agent gave it, so the pod a
 // container belongs to can be found again after an agent restart.
 type Runtime interface {
-	// List returns every container of the agent, running or exited.
-	List(ctx context.Context) ([]runtimeContainer, error)
+	// List returns the agent's containers, running or exited; with
+	// filters (podContainers, containerByID) only those that match.
+	List(ctx context.Context, filters ...string) ([]runtimeContainer, error)
 	// Start creates and starts a container. On error nothing is left
 	// behind.
 	Start(ctx context.Context, spec containerSpec) error

@@ -67,16 +67,11 @@ func (a *Agent) serveLogs(w http.ResponseWriter, r *http.Request) {
 		if opts.Previous || a.isRunning(id) {
 			return opts.Previous
 		}
-		cs, err := a.rt.List(r.Context())
-		if err != nil {
+		cs, err := a.rt.List(r.Context(), containerByID(id))
+		if err != nil || len(cs) == 0 {
 			return true
 		}
-		for _, c := range cs {
-			if c.ID == id {
-				return !c.Running
-			}
-		}
-		return true
+		return !cs[0].Running
 	}
 	if err := writeLogs(r.Context(), w, file, opts, done); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)

@@ -235,6 +235,10 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 		a.events.Eventf(pod, events.Warning, "FailedCreatePodSandBox", "Failed to create pod network: %v", err)
 		return err
 	}
+	if _, err := ensureSandbox(a.cfg.RootDir, pod.UID, hostname(pod)); err != nil {
+		a.events.Eventf(pod, events.Warning, "FailedCreatePodSandBox", "Failed to create pod sandbox: %v", err)
+		return err
+	}
 	if err := a.writePodFiles(pod, ip); err != nil {
 		return err
 	}
@@ -381,6 +385,9 @@ func (a *Agent) removePod(ctx context.Context, uid string, ids []string, grace t
 	}
 	a.probes.forget(ids)
 	if err := a.net.Teardown(ctx, uid); err != nil {
+		return err
+	}
+	if err := removeSandbox(a.cfg.RootDir, uid); err != nil {
 		return err
 	}
 	a.mu.Lock()

@@ -19,6 +19,7 @@ import (
 	"github.com/containerd/containerd/api/services/tasks/v1"
 	tasktypes "github.com/containerd/containerd/api/types/task"
 	"github.com/containerd/containerd/cio"
+	"github.com/containerd/containerd/containers"
 	"github.com/containerd/containerd/errdefs"
 	"github.com/containerd/containerd/namespaces"
 	"github.com/containerd/containerd/oci"
@@ -153,6 +154,12 @@ func (r *containerdRuntime) Start(ctx context.Context, s containerSpec) (err err
 		oci.WithHostname(s.Hostname),
 		oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: s.NetnsPath}),
 	}
+	if s.Sandbox.IPC != "" {
+		opts = append(opts,
+			oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.IPCNamespace, Path: s.Sandbox.IPC}),
+			oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.UTSNamespace, Path: s.Sandbox.UTS}),
+			withShm(s.Sandbox.Shm))
+	}
 	if s.WorkingDir != "" {
 		opts = append(opts, oci.WithProcessCwd(s.WorkingDir))
 	}
@@ -203,6 +210,22 @@ func (r *containerdRuntime) Start(ctx context.Context, s containerSpec) (err err
 		r.log.Warn("recording start time", "container", s.ID, "err", err)
 	}
 	return nil
+}
+
+// withShm replaces the container's own /dev/shm with the pod's, so POSIX
+// shared memory is shared along with the IPC namespace.
+func withShm(host string) oci.SpecOpts {
+	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *oci.Spec) error {
+		ms := s.Mounts[:0]
+		for _, m := range s.Mounts {
+			if m.Destination != "/dev/shm" {
+				ms = append(ms, m)
+			}
+		}
+		s.Mounts = append(ms, specs.Mount{Destination: "/dev/shm", Type: "bind", Source: host,
+			Options: []string{"rbind", "rw", "nosuid", "nodev", "noexec"}})
+		return nil
+	}
 }
 
 // Stop implements Runtime.

@@ -95,13 +95,13 @@ func (n *cniNetwork) Setup(ctx context.Context, podUID, ns, name string) (string
 	path := n.netnsPath(podUID)
 	rt := &libcni.RuntimeConf{ContainerID: podUID, NetNS: path, IfName: "eth0",
 		Args: [][2]string{{"IgnoreUnknown", "1"}, {"K8S_POD_NAMESPACE", ns}, {"K8S_POD_NAME", name}, {"K8S_POD_UID", podUID}}}
-	if isNetns(path) {
+	if isNamespace(path) {
 		if res, err := n.cni.GetNetworkListCachedResult(n.pods, rt); err == nil && res != nil {
 			if ip, err := resultIP(res); err == nil {
 				return ip, nil
 			}
 		}
-	} else if err := newNetns(path); err != nil {
+	} else if err := pinNamespace(path, unix.CLONE_NEWNET, nil); err != nil {
 		return "", fmt.Errorf("creating network namespace: %w", err)
 	}
 	var ip string
@@ -129,7 +129,7 @@ func (n *cniNetwork) Teardown(ctx context.Context, podUID string) error {
 		return nil
 	}
 	nsArg := path
-	if !isNetns(path) {
+	if !isNamespace(path) {
 		nsArg = "" // plugins release IPAM state without a namespace
 	}
 	err := inNetns(n.nodeNS, func() error {
@@ -154,38 +154,6 @@ func resultIP(res types.Result) (string, error) {
 		}
 	}
 	return "", errors.New("CNI result has no IPv4 address")
-}
-
-// newNetns creates a network namespace and bind-mounts it at path. The
-// thread that unshared is locked and never unlocked, so Go ends it with its
-// goroutine instead of reusing it in the wrong namespace.
-func newNetns(path string) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
-	if err != nil {
-		return err
-	}
-	f.Close()
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			errc <- err
-			return
-		}
-		src := fmt.Sprintf("/proc/%d/task/%d/ns/net", os.Getpid(), unix.Gettid())
-		errc <- unix.Mount(src, path, "none", unix.MS_BIND, "")
-	}()
-	if err := <-errc; err != nil {
-		os.Remove(path)
-		return err
-	}
-	return nil
-}
-
-// isNetns reports whether path is a mounted network namespace.
-func isNetns(path string) bool {
-	var st unix.Statfs_t
-	return unix.Statfs(path, &st) == nil && st.Type == unix.NSFS_MAGIC
 }
 
 // inNetns runs fn on a thread in the network namespace at path (fn's

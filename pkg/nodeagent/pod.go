@@ -196,7 +196,7 @@ func (a *Agent) startContainer(ctx context.Context, pod *core.Pod, ip string, s 
 			labelImage: image, labelImageID: imageID,
 		},
 		Image: image, Command: c.Command, Args: c.Args, Env: env, WorkingDir: c.WorkingDir,
-		Hostname: hostname(pod), NetnsPath: a.net.netnsPath(pod.UID), Mounts: mounts,
+		Hostname: hostname(pod), NetnsPath: a.net.netnsPath(pod.UID), Sandbox: sandboxPaths(a.cfg.RootDir, pod.UID), Mounts: mounts,
 		LogPath: logPath(a.cfg.RootDir, pod.UID, c.Name, s.Attempt),
 	}
 	spec.MemoryLimit, spec.CPUShares, spec.CPUQuota = cgroupLimits(c.Resources)

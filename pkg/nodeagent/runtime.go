@@ -60,6 +60,7 @@ type containerSpec struct {
 	WorkingDir    string
 	Hostname      string
 	NetnsPath     string
+	Sandbox       sandbox // the IPC and UTS namespaces and /dev/shm of the pod
 	Mounts        []mount
 	MemoryLimit   int64  // bytes; 0: none
 	CPUShares     uint64 // 0: runtime default

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -166,11 +167,9 @@ func (e *nodeEnv) makeNetns() {
 	}
 	e.netns = "/run/netns/" + e.node
 	t.Cleanup(func() {
-		// Pod namespaces the agent left behind (it is killed first).
-		nss, _ := filepath.Glob(filepath.Join(e.root, "netns", "*"))
-		for _, ns := range nss {
-			unix.Unmount(ns, unix.MNT_DETACH)
-		}
+		// Pod namespaces and /dev/shm mounts the agent left behind (it
+		// is killed first).
+		unmountUnder(e.root)
 		exec.Command("ip", "netns", "del", e.node).Run()
 	})
 	if out, err := exec.Command("ip", "netns", "exec", e.node, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
@@ -241,4 +240,19 @@ func startExternal(t *testing.T, name, path string, args ...string) *exec.Cmd {
 		}
 	})
 	return cmd
+}
+
+// unmountUnder detaches every mount below dir, deepest first.
+func unmountUnder(dir string) {
+	mi, _ := os.ReadFile("/proc/self/mountinfo")
+	var points []string
+	for _, l := range strings.Split(string(mi), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			points = append(points, f[4])
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(points)))
+	for _, p := range points {
+		unix.Unmount(p, unix.MNT_DETACH)
+	}
 }

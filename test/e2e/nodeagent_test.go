@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ import (
 func TestNodeAgent(t *testing.T) {
 	e := newNodeEnv(t)
 	t.Run("TwoContainersShareLocalhostAndEmptyDir", e.testSharedPod)
+	t.Run("ContainersShareIPCAndHostname", e.testSharedIPC)
 	t.Run("EnvAndVolumesFromConfigMapAndSecret", e.testConfig)
 	t.Run("InitContainersRunInOrderAndAFailureBlocks", e.testInit)
 	t.Run("CrashingContainerBacksOff", e.testBackoff)
@@ -315,6 +317,81 @@ func (e *nodeEnv) testSharedPod(t *testing.T) {
 	if out, err := e.inNode("/bin/busybox", "wget", "-q", "-O", "-", "http://"+got.Status.PodIP+":8080/"); err != nil || !strings.Contains(out, "hello") {
 		t.Errorf("wget from the node = %q, %v; want hello", out, err)
 	}
+}
+
+// testSharedIPC: the containers of a pod are in one IPC namespace with one
+// /dev/shm and one UTS namespace holding the pod's hostname, as in
+// Kubernetes; another pod is not. Deleting the pod unmounts all of it.
+func (e *nodeEnv) testSharedIPC(t *testing.T) {
+	show := `echo "ipc=$(readlink /proc/self/ns/ipc) uts=$(readlink /proc/self/ns/uts) host=$(hostname)"; `
+	quick := func(p *core.Pod) *core.Pod { g := int64(0); p.Spec.TerminationGracePeriodSeconds = &g; return p }
+	e.create(t, quick(e.pod("ipc",
+		e.bb(sh("a", show+"echo shm-from-a > /dev/shm/x; sleep 3600")),
+		e.bb(sh("b", "while [ ! -f /dev/shm/x ]; do sleep 0.1; done; echo read=$(cat /dev/shm/x); "+show+"sleep 3600")),
+	)))
+	e.create(t, quick(e.pod("ipc-other", e.bb(sh("c", show+"echo \"shm=[$(ls /dev/shm)]\"; sleep 3600")))))
+	got := e.waitPod(t, "ipc", 60*time.Second, "Running", running)
+	e.waitPod(t, "ipc-other", 60*time.Second, "Running", running)
+	field := func(logs, key string) string {
+		i := strings.Index(logs, key+"=")
+		if i < 0 {
+			return ""
+		}
+		return strings.Fields(logs[i+len(key)+1:])[0]
+	}
+	a := e.waitLogs(t, "ipc", "a", "ipc=")
+	b := e.waitLogs(t, "ipc", "b", "ipc=")
+	c := e.waitLogs(t, "ipc-other", "c", "shm=")
+	if got := field(b, "read"); got != "shm-from-a" {
+		t.Errorf("b read %q from /dev/shm/x; want what a wrote (logs %q)", got, b)
+	}
+	for _, k := range []string{"ipc", "uts"} {
+		if field(a, k) == "" || field(a, k) != field(b, k) {
+			t.Errorf("%s namespace of a = %q, of b = %q; want one shared namespace", k, field(a, k), field(b, k))
+		}
+		if field(c, k) == field(a, k) {
+			t.Errorf("%s namespace of another pod = %q; want its own", k, field(c, k))
+		}
+	}
+	if field(a, "host") != "ipc" || field(b, "host") != "ipc" {
+		t.Errorf("hostnames %q, %q; want the pod's name", field(a, "host"), field(b, "host"))
+	}
+	if field(c, "shm") != "[]" {
+		t.Errorf("another pod sees this pod's /dev/shm: %q", c)
+	}
+	for _, name := range []string{"ipc", "ipc-other"} {
+		if err := e.c.Delete(context.Background(), podKind, "default", name, nil); err != nil {
+			t.Fatal(err)
+		}
+		e.waitGone(t, name, 60*time.Second)
+	}
+	// With a grace period of 0 the pod object goes at once; the agent
+	// cleans up after it.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mi, err := os.ReadFile("/proc/self/mountinfo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		left := grepLines(string(mi), got.UID)
+		if left == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("mounts of the deleted pod are left:\n%s", left)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func (e *nodeEnv) testConfig(t *testing.T) {

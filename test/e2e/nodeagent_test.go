@@ -18,6 +18,7 @@ import (
 	"minik8s/pkg/apis/intstr"
 	"minik8s/pkg/apis/meta"
 	"minik8s/pkg/apis/resource"
+	"minik8s/pkg/client"
 )
 
 // TestNodeAgent runs the node agent against a real apiserver, containerd,
@@ -384,6 +385,38 @@ func (e *nodeEnv) testSharedIPC(t *testing.T) {
 	}
 }
 
+// waitEvents waits until the pod has events with each of the reasons.
+func (e *nodeEnv) waitEvents(t *testing.T, pod string, reasons ...string) {
+	t.Helper()
+	eventKind, _ := apis.ByKind("", "Event")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		objs, _, err := e.c.List(context.Background(), eventKind, "default", client.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, o := range objs {
+			if ev := o.(*core.Event); ev.InvolvedObject.Name == pod {
+				seen[ev.Reason] = true
+			}
+		}
+		var missing []string
+		for _, r := range reasons {
+			if !seen[r] {
+				missing = append(missing, r)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pod %s has no events with reasons %v (has %v)", pod, missing, seen)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 func grepLines(s, sub string) string {
 	var out []string
 	for _, l := range strings.Split(s, "\n") {
@@ -488,6 +521,7 @@ func (e *nodeEnv) testBackoff(t *testing.T) {
 		if len(times) >= 3 && times[2].Sub(times[1]) < times[1].Sub(times[0]) {
 			t.Errorf("%s: restart gaps %v then %v; want growing backoff", name, times[1].Sub(times[0]), times[2].Sub(times[1]))
 		}
+		e.waitEvents(t, name, "Pulled", "Created", "Started", "BackOff")
 	}
 }
 
@@ -521,6 +555,7 @@ func (e *nodeEnv) testBadImage(t *testing.T) {
 	// Other pods are unaffected.
 	e.create(t, e.pod("beside-bad-image", e.bb(sh("main", "sleep 3600"))))
 	e.waitPod(t, "beside-bad-image", 30*time.Second, "Running", running)
+	e.waitEvents(t, "bad-image", "Failed", "BackOff")
 }
 
 func (e *nodeEnv) testProbes(t *testing.T) {

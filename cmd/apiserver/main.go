@@ -17,6 +17,7 @@ import (
 func main() {
 	var cfg apiserver.RunConfig
 	flag.StringVar(&cfg.Listen, "listen", "127.0.0.1:6443", "address to serve the API on (plain HTTP is allowed on loopback addresses only)")
+	flag.StringVar(&cfg.AdvertiseAddress, "advertise-address", "", "IP the kubernetes Service's endpoints point at, for pods (default: the --listen address)")
 	flag.StringVar(&cfg.DataDir, "data-dir", "/var/lib/minik8s/etcd", "embedded etcd's data directory")
 	flag.StringVar(&cfg.EtcdServers, "etcd-servers", "", "comma-separated URLs of an external etcd cluster (instead of the embedded one)")
 	flag.StringVar(&cfg.EtcdClientURL, "etcd-listen-client", "", "also serve the embedded etcd's gRPC API at this URL (e.g. http://127.0.0.1:2379)")

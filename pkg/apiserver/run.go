@@ -22,7 +22,11 @@ const bookmarkInterval = 15 * time.Second
 
 // RunConfig is the API server process's configuration (the flags).
 type RunConfig struct {
-	Listen             string
+	Listen string
+	// AdvertiseAddress is the IP the kubernetes Service's Endpoints name
+	// (pods reach the API there); default: the listening address, which
+	// must then be a concrete one.
+	AdvertiseAddress   string
 	DataDir            string
 	EtcdServers        string
 	EtcdClientURL      string
@@ -66,6 +70,9 @@ func (c *RunConfig) Validate() error {
 	ip := net.ParseIP(host)
 	if c.TLSCertFile == "" && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("--listen %s: plain unauthenticated HTTP is only allowed on a loopback address (127.0.0.1, ::1)", c.Listen)
+	}
+	if a := c.AdvertiseAddress; a != "" && (net.ParseIP(a) == nil || net.ParseIP(a).IsUnspecified()) {
+		return fmt.Errorf("--advertise-address %q: want a concrete IP address", a)
 	}
 	if c.EtcdServers == "" && c.DataDir == "" {
 		return fmt.Errorf("--data-dir is required for the embedded etcd (or give --etcd-servers)")
@@ -129,7 +136,12 @@ func Run(ctx context.Context, cfg RunConfig, ready func(addr string)) error {
 			st.RunCompactor(loops, cfg.CompactionInterval)
 		}
 	}()
-	if err := srv.ensureAPIEndpoints(ctx, l.Addr().String()); err != nil {
+	endpoint := l.Addr().String()
+	if cfg.AdvertiseAddress != "" {
+		_, port, _ := net.SplitHostPort(endpoint)
+		endpoint = net.JoinHostPort(cfg.AdvertiseAddress, port)
+	}
+	if err := srv.ensureAPIEndpoints(ctx, endpoint); err != nil {
 		slog.Warn("could not point the kubernetes service at this server", "err", err)
 	}
 	scheme := "http://"

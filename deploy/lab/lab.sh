@@ -11,7 +11,7 @@
 # Layout for lab ID (1-254), all of it inside namespaces the lab creates:
 #
 #   mk-lab-ID-net      the lab's "switch": bridge br0, one veth port per member
-#   mk-lab-ID-cp       control plane, 172.30.ID.2: apiserver (127.0.0.1:6443 there),
+#   mk-lab-ID-cp       control plane, 172.30.ID.2: apiserver (HTTPS on :6443 there),
 #                      controller-manager, scheduler
 #   mk-lab-ID-node-I   node-I, 172.30.ID.(10+I), pods 10.244.I.0/24: the node's
 #                      network (pod bridge mk0, routes to the other nodes' pods,
@@ -25,7 +25,13 @@
 # and connects to the apiserver from inside mk-lab-ID-cp. Nothing in the
 # machine's own network namespace changes: no interface, route or rule.
 #
-# `up` writes DIR/kubeconfig, DIR/lab.env (what `down` needs) and DIR/pids
+# The lab is a secure cluster (docs/security.md): `minik8s certs init` makes
+# DIR/pki (the CA, the API server's certificate, one client certificate and
+# kubeconfig per component and node, the ServiceAccount key); the apiserver
+# serves only HTTPS, authenticates everyone and authorizes by Node and RBAC,
+# and writes an audit log to DIR/logs/audit.log.
+#
+# `up` writes DIR/kubeconfig (the admin's), DIR/lab.env (what `down` needs) and DIR/pids
 # ("PID NAME" per process started), DIR/cmdline/NAME (its command line, for
 # restart). `down` stops those processes by PID,
 # removes the lab's containers, images and snapshots, unmounts everything
@@ -139,7 +145,7 @@ up() {
 		BIN=$DIR/bin
 		log "building binaries into $BIN"
 		(cd "$REPO" && go build -o "$BIN/" ./cmd/apiserver ./cmd/controller-manager ./cmd/scheduler \
-			./cmd/nodeagent ./cmd/proxy ./hack/testimages ./hack/labforward)
+			./cmd/nodeagent ./cmd/proxy ./cmd/minik8s ./hack/testimages ./hack/labforward)
 	fi
 	BIN=$(cd "$BIN" && pwd)
 	echo "BIN=$BIN" >>"$DIR/lab.env"
@@ -186,59 +192,58 @@ up() {
 	"$BIN/testimages" -push "$REG" >"$DIR/logs/testimages.log" 2>&1
 	echo "REGISTRY=$REG" >>"$DIR/lab.env"
 
+	PKI=$DIR/pki
+	log "certificates in $PKI"
+	"$BIN/minik8s" certs init --dir "$PKI" --apiserver-names "$PREFIX.2" \
+		--nodes "$(seq -s, -f 'node-%g' 1 "$NODES")" >"$DIR/logs/certs.log"
+	echo "PKI=$PKI" >>"$DIR/lab.env"
+	# kubeconfig SRC URL DST: a copy of a kubeconfig from $PKI for another
+	# address of the API server (the certificates name 127.0.0.1).
+	kubeconfig() { sed "s#server: .*#server: $2#" "$PKI/$1.kubeconfig" >"$3" && chmod 600 "$3"; }
+
 	log "control plane in $CP"
-	start apiserver ip netns exec "$CP" "$BIN/apiserver" --listen 127.0.0.1:6443 --data-dir "$DIR/etcd"
+	# On every address of the control plane: pods reach it at $PREFIX.2
+	# (the kubernetes Service's endpoint), the components at 127.0.0.1.
+	start apiserver ip netns exec "$CP" "$BIN/apiserver" --listen 0.0.0.0:6443 --advertise-address "$PREFIX.2" \
+		--data-dir "$DIR/etcd" --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
+		--client-ca-file "$PKI/ca.crt" --service-account-signing-key-file "$PKI/sa.key" \
+		--service-account-key-file "$PKI/sa.pub" --audit-log-path "$DIR/logs/audit.log"
 	FWD=127.0.0.1:$(free_port)
 	start labforward "$BIN/labforward" --listen "$FWD" --netns "/run/netns/$CP" --to 127.0.0.1:6443
-	echo "SERVER=http://$FWD" >>"$DIR/lab.env"
-	wait_for apiserver 60 curl -sf "http://$FWD/readyz"
-	start controller-manager ip netns exec "$CP" "$BIN/controller-manager" --server http://127.0.0.1:6443 \
+	echo "SERVER=https://$FWD" >>"$DIR/lab.env"
+	kubeconfig admin "https://$FWD" "$DIR/kubeconfig"
+	wait_for apiserver 60 curl -sf --cacert "$PKI/ca.crt" "https://$FWD/readyz"
+	start controller-manager ip netns exec "$CP" "$BIN/controller-manager" \
+		--kubeconfig "$PKI/kube-controller-manager.kubeconfig" \
 		--cluster-cidr "$CLUSTER_CIDR" --volume-dir "$DIR/volumes" --node-monitor-grace-period "$GRACE"
-	start scheduler ip netns exec "$CP" "$BIN/scheduler" --server http://127.0.0.1:6443 --score least-allocated
+	start scheduler ip netns exec "$CP" "$BIN/scheduler" --kubeconfig "$PKI/kube-scheduler.kubeconfig" \
+		--score least-allocated
 
 	# Each node reaches the API server over the lab's network, as a real
 	# node does: a forwarder per node connects from inside the node's
-	# namespace to $PREFIX.2:6443, which the control plane DNATs to the
-	# apiserver on its loopback. Cutting a node off (iptables in its
-	# namespace) thus cuts its agent and proxy off too.
-	ip netns exec "$CP" sh -c 'echo 1 >/proc/sys/net/ipv4/conf/eth0/route_localnet'
-	ip netns exec "$CP" iptables -t nat -A PREROUTING -d "$PREFIX.2" -p tcp --dport 6443 \
-		-j DNAT --to-destination 127.0.0.1:6443
+	# namespace to $PREFIX.2:6443. Cutting a node off (iptables in its
+	# namespace) thus cuts its agent and proxy off too. TLS goes through
+	# the forwarders untouched.
 	for i in $(seq 1 "$NODES"); do
 		ns=mk-lab-$ID-node-$i ip=$PREFIX.$((10 + i))
 		log "node-$i in $ns ($ip, pods 10.244.$i.0/24)"
 		NFWD=127.0.0.1:$(free_port)
 		start "fwd-$i" "$BIN/labforward" --listen "$NFWD" --netns "/run/netns/$ns" --to "$PREFIX.2:6443"
-		wait_for "node-$i's path to the apiserver" 30 curl -sf "http://$NFWD/readyz"
-		start "nodeagent-$i" "$BIN/nodeagent" --server "http://$NFWD" --node-name "node-$i" \
+		wait_for "node-$i's path to the apiserver" 30 curl -sf --cacert "$PKI/ca.crt" "https://$NFWD/readyz"
+		kubeconfig "node-node-$i" "https://$NFWD" "$DIR/nodes/node-$i.kubeconfig" # certs names it node-NAME
+		kubeconfig kube-proxy "https://$NFWD" "$DIR/nodes/proxy-$i.kubeconfig"
+		start "nodeagent-$i" "$BIN/nodeagent" --kubeconfig "$DIR/nodes/node-$i.kubeconfig" --node-name "node-$i" \
 			--containerd-address "$SOCK" --containerd-namespace "mk-lab-$ID-node-$i" \
 			--root-dir "$DIR/nodes/node-$i" --listen "$ip:10250" --node-netns "/run/netns/$ns" \
 			--node-ip "$ip" --pod-cidr "10.244.$i.0/24" --cluster-cidr "$CLUSTER_CIDR" \
 			--cluster-dns "$ip" --insecure-registry "$REG" --resync-period 5s
 		# DNS upstream 127.0.0.1:1 (nothing there): the lab has no way out,
 		# names outside cluster.local fail fast instead of leaving the lab.
-		start "proxy-$i" "$BIN/proxy" --server "http://$NFWD" --node-name "node-$i" \
+		start "proxy-$i" "$BIN/proxy" --kubeconfig "$DIR/nodes/proxy-$i.kubeconfig" --node-name "node-$i" \
 			--netns "/run/netns/$ns" --dns-listen "$ip:53" --dns-upstream 127.0.0.1:1 \
 			--cluster-cidr "$CLUSTER_CIDR" --listen ""
 	done
 
-	cat >"$DIR/kubeconfig" <<-EOF
-		apiVersion: v1
-		kind: Config
-		clusters:
-		- name: mk-lab-$ID
-		  cluster:
-		    server: http://$FWD
-		users:
-		- name: admin
-		  user: {}
-		contexts:
-		- name: mk-lab-$ID
-		  context:
-		    cluster: mk-lab-$ID
-		    user: admin
-		current-context: mk-lab-$ID
-	EOF
 	wait_for "$NODES Ready nodes" 60 nodes_ready
 	trap - EXIT
 	log "lab $ID is up: export KUBECONFIG=$DIR/kubeconfig; the registry is $REG"
@@ -246,7 +251,8 @@ up() {
 
 nodes_ready() {
 	local n
-	n=$(curl -sf "http://$FWD/api/v1/nodes" | tr -d ' \n' | grep -o '"type":"Ready","status":"True"' | wc -l)
+	n=$(curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "https://$FWD/api/v1/nodes" |
+		tr -d ' \n' | grep -o '"type":"Ready","status":"True"' | wc -l)
 	[ "$n" -ge "$NODES" ]
 }
 
@@ -324,7 +330,7 @@ down() {
 		ip netns del "$ns"
 	done
 	rm -rf "$DIR/containerd" "$DIR/registry" "$DIR/etcd" "$DIR/nodes" "$DIR/volumes" "$DIR/logs" \
-		"$DIR/kubeconfig" "$DIR/pids" "$DIR/cmdline"
+		"$DIR/kubeconfig" "$DIR/pids" "$DIR/cmdline" "$DIR/pki"
 	[ "${BIN:-}" != "$DIR/bin" ] || rm -rf "$DIR/bin"
 	rm -f "$DIR/lab.env"
 	rmdir "$DIR" 2>/dev/null

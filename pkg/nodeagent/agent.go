@@ -270,6 +270,9 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 		}
 	}
 	a.noteRunning(mine)
+	if err := a.refreshTokens(ctx, pod, now); err != nil {
+		a.log.Warn("projected token", "pod", key, "err", err)
+	}
 	a.probes.sync(pod, ip, mine)
 	o = observed{Instances: mine, Probes: a.probes.results(), Pulls: a.pullFailures(pod.UID)}
 	st := computePodStatus(pod, o, acts.Waiting, ip, a.hostIP, now)

@@ -1,10 +1,14 @@
 package nodeagent
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"time"
 
 	"minik8s/pkg/apis"
 	"minik8s/pkg/apis/authentication"
@@ -100,4 +104,56 @@ func (a *Agent) requestToken(ctx context.Context, pod *core.Pod, proj *core.Serv
 		return "", fmt.Errorf("requesting a token for service account %s/%s: %w", pod.Namespace, sa, err)
 	}
 	return out.Status.Token, nil
+}
+
+// refreshTokens replaces the ServiceAccount tokens of a pod's projected
+// volumes that are due (tokenRefreshDue). It reads the token files, not a
+// memory of when they were issued, so a restarted agent refreshes on time
+// too.
+func (a *Agent) refreshTokens(ctx context.Context, pod *core.Pod, now time.Time) error {
+	base := filepath.Join(podDir(a.cfg.RootDir, pod.UID), "volumes")
+	for _, v := range pod.Spec.Volumes {
+		if v.Projected == nil {
+			continue
+		}
+		dir := filepath.Join(base, v.Name)
+		for _, src := range v.Projected.Sources {
+			if src.ServiceAccountToken == nil {
+				continue
+			}
+			token, err := os.ReadFile(filepath.Join(dir, src.ServiceAccountToken.Path))
+			if os.IsNotExist(err) {
+				continue // no container started yet: the start writes it
+			}
+			if err == nil && !tokenRefreshDue(token, now) {
+				continue
+			}
+			if err := a.projectedVolume(ctx, pod, v, dir); err != nil {
+				return fmt.Errorf("refreshing the token in volume %s: %w", v.Name, err)
+			}
+			break // projectedVolume wrote every source of v
+		}
+	}
+	return nil
+}
+
+// tokenRefreshDue reports whether a projected token should be replaced:
+// once 80% of its lifetime has passed, as the kubelet does, or when it is
+// not a JWT with iat and exp. The claims are only read, not verified: the
+// agent wrote the file itself.
+func tokenRefreshDue(token []byte, now time.Time) bool {
+	parts := bytes.Split(bytes.TrimSpace(token), []byte("."))
+	if len(parts) != 3 {
+		return true
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(string(parts[1]))
+	if err != nil {
+		return true
+	}
+	var c struct{ Iat, Exp int64 }
+	if json.Unmarshal(payload, &c) != nil || c.Exp <= c.Iat {
+		return true
+	}
+	refreshAt := c.Iat + (c.Exp-c.Iat)*8/10
+	return now.Unix() >= refreshAt
 }

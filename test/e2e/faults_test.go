@@ -227,7 +227,7 @@ func TestFaultTolerance(t *testing.T) {
 	t.Setenv("LAB_NODE_MONITOR_GRACE_PERIOD", "8s")
 	f := &faultLab{lab: startLab(t, 3), acked: map[string]bool{}}
 	var err error
-	if f.c, err = client.New(f.env["SERVER"]); err != nil {
+	if f.c, err = client.FromKubeconfig(filepath.Join(f.dir, "kubeconfig")); err != nil {
 		t.Fatal(err)
 	}
 	f.apply(fmt.Sprintf(faultWorkload, f.env["REGISTRY"]))

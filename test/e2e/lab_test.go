@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/base64"
 	"fmt"
 	"math/rand"
 	"os"
@@ -394,6 +395,95 @@ spec:
 				t.Errorf("kubectl logs %s: got %q; want the probe requests", p.name, out)
 			}
 		}
+	})
+
+	t.Run("a pod reads the API with its ServiceAccount token, as far as RBAC allows", func(t *testing.T) {
+		l.apply(fmt.Sprintf(`apiVersion: v1
+kind: ServiceAccount
+metadata: {name: reader}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader-reads-pods}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+subjects: [{kind: ServiceAccount, name: reader, namespace: default}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api-client, labels: {app: api-client}}
+spec:
+  serviceAccountName: reader
+  containers:
+  - {name: c, image: %s/minik8s/testserver:latest}
+`, reg))
+		var me labPod
+		l.eventually(60*time.Second, "the api-client pod running", func() (bool, string) {
+			ps := l.pods("app=api-client")
+			if len(ps) == 1 {
+				me = ps[0]
+			}
+			return len(ps) == 1, fmt.Sprint(ps)
+		})
+		// The testserver's /kube does a GET as the pod's ServiceAccount
+		// (client.InCluster) and answers the status code.
+		ask := func(p labPod, path string) string {
+			return strings.TrimSpace(l.inPod(p, "wget -q -O- 'http://127.0.0.1:8080/kube?path="+path+"'"))
+		}
+		for _, tc := range []struct {
+			who        labPod
+			path, want string
+		}{
+			{me, "/api/v1/namespaces/default/pods", "200"},
+			{me, "/api/v1/namespaces/default/pods/api-client", "200"},
+			{me, "/api/v1/namespaces/default/secrets", `403 secrets is forbidden: User "system:serviceaccount:default:reader" cannot list resource "secrets"`},
+			{me, "/api/v1/namespaces/kube-system/pods", `403 pods is forbidden: User "system:serviceaccount:default:reader" cannot list resource "pods" in API group "" in the namespace "kube-system"`},
+			{web[0], "/api/v1/namespaces/default/pods", `403 pods is forbidden: User "system:serviceaccount:default:default"`},
+		} {
+			if got := ask(tc.who, tc.path); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("%s GET %s: %q; want %q", tc.who.name, tc.path, got, tc.want)
+			}
+		}
+		if env := l.inPod(me, "wget -q -O- http://127.0.0.1:8080/env"); !strings.Contains(env, "KUBERNETES_SERVICE_HOST=10.96.0.1") {
+			t.Errorf("the pod's environment lacks KUBERNETES_SERVICE_HOST=10.96.0.1:\n%s", env)
+		}
+		// The agent replaces a token at 80% of its lifetime. Put one in
+		// that is long past that (and, not being signed, refused): the
+		// agent must swap it for a fresh one and the pod's client works
+		// again without a restart.
+		tokens, _ := filepath.Glob(filepath.Join(l.dir, "nodes", me.node, "pods", me.uid, "volumes", "kube-api-access-*", "token"))
+		if len(tokens) != 1 {
+			t.Fatalf("the pod's token files on %s: %v; want one", me.node, tokens)
+		}
+		b64 := base64.RawURLEncoding.EncodeToString
+		stale := b64([]byte(`{"alg":"ES256"}`)) + "." + b64([]byte(`{"iat":1000,"exp":5000}`)) + ".c2ln"
+		if err := os.WriteFile(tokens[0], []byte(stale), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		l.eventually(30*time.Second, "the stale token replaced and accepted", func() (bool, string) {
+			got := ask(me, "/api/v1/namespaces/default/pods")
+			b, _ := os.ReadFile(tokens[0])
+			return got == "200" && string(b) != stale, got
+		})
+		// Deleting the ServiceAccount revokes the token the pod holds.
+		l.kubectl("delete", "serviceaccount", "reader")
+		l.eventually(20*time.Second, "the deleted ServiceAccount's token refused", func() (bool, string) {
+			got := ask(me, "/api/v1/namespaces/default/pods")
+			return strings.HasPrefix(got, "401"), got
+		})
+		audit, err := os.ReadFile(filepath.Join(l.dir, "logs", "audit.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(audit), `"username":"system:serviceaccount:default:reader"`) {
+			t.Errorf("the audit log has no request by the pod's ServiceAccount")
+		}
+		l.kubectl("delete", "pod", "api-client", "--grace-period", "1")
 	})
 
 	t.Run("deleting a Service removes its rules", func(t *testing.T) {

@@ -12,11 +12,16 @@
 //	/heal       make /healthz succeed again
 //	/exit       exit the process with ?code=N (default 0)
 //	/env        the environment, one VAR=value a line
+//	/kube       GET ?path=P from the API server as the pod's ServiceAccount
+//	            (client.InCluster: the mounted token and CA, and
+//	            KUBERNETES_SERVICE_HOST/PORT); answers "200" or the API's
+//	            status code and message, e.g. "403 pods is forbidden: ..."
 //
 // Every request is printed to stdout, which is what log tests read.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"log"
@@ -25,6 +30,9 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"minik8s/pkg/apis/apierrors"
+	"minik8s/pkg/client"
 )
 
 func main() {
@@ -54,6 +62,20 @@ func main() {
 		for _, kv := range os.Environ() {
 			fmt.Fprintln(w, kv)
 		}
+	})
+	mux.HandleFunc("/kube", func(w http.ResponseWriter, r *http.Request) {
+		c, err := client.InCluster()
+		if err != nil {
+			fmt.Fprintf(w, "no in-cluster client: %v\n", err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		defer cancel()
+		if err := c.Do(ctx, http.MethodGet, r.URL.Query().Get("path"), nil, "", nil, nil); err != nil {
+			fmt.Fprintf(w, "%d %v\n", apierrors.Code(err), err)
+			return
+		}
+		fmt.Fprintln(w, "200")
 	})
 	mux.HandleFunc("/exit", func(w http.ResponseWriter, r *http.Request) {
 		code, _ := strconv.Atoi(r.URL.Query().Get("code"))

@@ -75,7 +75,7 @@ func up(args []string) error {
 	var cfg local.Config
 	fs := flag.NewFlagSet("up", flag.ExitOnError)
 	commonFlags(fs, &cfg)
-	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:6443", "the API server's address (loopback only: no TLS yet)")
+	fs.StringVar(&cfg.Listen, "listen", "0.0.0.0:6443", "the API server's address (HTTPS with the certificates in DATA-DIR/pki)")
 	fs.StringVar(&cfg.NodeName, "node-name", "", "the node's name (default: the hostname)")
 	fs.StringVar(&cfg.AgentListen, "agent-listen", "0.0.0.0:10250", "the node agent's API (kubectl logs)")
 	fs.StringVar(&cfg.PreloadImages, "preload-images", "", "a directory of image tarballs to import (hack/testimages makes them)")

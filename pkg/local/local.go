@@ -41,7 +41,7 @@ import (
 // Config is `minik8s up`'s configuration.
 type Config struct {
 	DataDir  string // everything the cluster keeps: etcd, containerd, pods, kubeconfig
-	Listen   string // the API server's address (loopback: no TLS yet)
+	Listen   string // the API server's address (HTTPS; default every address, port 6443)
 	NodeName string
 	// ContainerdAddress is a running containerd's socket to use; empty:
 	// the system's (/run/containerd/containerd.sock) if it answers, else a
@@ -62,7 +62,7 @@ func (c *Config) Defaults() {
 		c.DataDir = "/var/lib/minik8s"
 	}
 	if c.Listen == "" {
-		c.Listen = "127.0.0.1:6443"
+		c.Listen = "0.0.0.0:6443"
 	}
 	if c.NodeName == "" {
 		c.NodeName, _ = os.Hostname()
@@ -153,41 +153,48 @@ func Up(ctx context.Context, cfg Config) error {
 	}
 	defer wg.Wait()
 
+	server, err := serverURL(cfg.Listen)
+	if err != nil {
+		return err
+	}
+	nodeIP := nodeagent.DefaultNodeIP()
+	rc, err := securePrep(cfg, server, nodeIP)
+	if err != nil {
+		return fmt.Errorf("certificates: %w", err)
+	}
+	pki := cfg.pki()
+	kc := func(name string) string { return filepath.Join(pki, name+".kubeconfig") }
+	rc.Listen, rc.DataDir, rc.CompactionInterval = cfg.Listen, filepath.Join(cfg.DataDir, "etcd"), apiserver.DefaultCompactionInterval
 	ready := make(chan string, 1)
 	run("apiserver", func(ctx context.Context) error {
-		return apiserver.Run(ctx, apiserver.RunConfig{
-			Listen: cfg.Listen, DataDir: filepath.Join(cfg.DataDir, "etcd"),
-			CompactionInterval: apiserver.DefaultCompactionInterval,
-		}, func(addr string) { ready <- addr })
+		return apiserver.Run(ctx, rc, func(addr string) { ready <- addr })
 	})
-	var addr string
 	select {
-	case addr = <-ready:
+	case <-ready:
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	server := "http://" + addr
-	say("✓ etcd and the API server at %s (data in %s)", server, filepath.Join(cfg.DataDir, "etcd"))
+	say("✓ etcd and the API server at %s: TLS, certificates in %s, pods reach it at %s", server, pki, nodeIP)
 	kubeconfig := filepath.Join(cfg.DataDir, "kubeconfig")
-	if err := WriteKubeconfig(kubeconfig, server); err != nil {
+	if err := copyFile(kc("admin"), kubeconfig); err != nil {
 		return err
 	}
 
-	cm := manager.Config{Server: server, Workers: 2, ClusterCIDR: cfg.ClusterCIDR, NodeCIDRMaskSize: 24,
+	cm := manager.Config{Server: server, Kubeconfig: kc("kube-controller-manager"), Workers: 2, ClusterCIDR: cfg.ClusterCIDR, NodeCIDRMaskSize: 24,
 		NodeMonitorGracePeriod: 40 * time.Second, VolumeDir: filepath.Join(cfg.DataDir, "volumes")}
 	if err := cm.Validate(); err != nil {
 		return err
 	}
 	run("controller-manager", func(ctx context.Context) error { return manager.Run(ctx, cm) })
-	sched, err := scheduler.New(scheduler.Config{Server: server, SchedulerName: "default-scheduler", Score: scheduler.MostAllocated})
+	sched, err := scheduler.New(scheduler.Config{Server: server, Kubeconfig: kc("kube-scheduler"), SchedulerName: "default-scheduler", Score: scheduler.MostAllocated})
 	if err != nil {
 		return err
 	}
 	run("scheduler", sched.Run)
 	agent, err := nodeagent.New(nodeagent.Config{
-		Server: server, NodeName: cfg.NodeName, ContainerdAddress: ctrd, Namespace: "minik8s",
+		Server: server, Kubeconfig: kc("node-" + cfg.NodeName), NodeName: cfg.NodeName, NodeIP: nodeIP, ContainerdAddress: ctrd, Namespace: "minik8s",
 		RootDir: filepath.Join(cfg.DataDir, "nodeagent"), Listen: cfg.AgentListen, CNIBinDir: "/usr/lib/cni",
 		PodCIDR: cfg.PodCIDR, PreloadImages: cfg.PreloadImages, InsecureRegistry: cfg.InsecureRegistry,
 		MaxPods: 110, CrashBackoff: 10 * time.Second, MaxCrashBackoff: 5 * time.Minute, ResyncPeriod: 10 * time.Second,
@@ -197,7 +204,7 @@ func Up(ctx context.Context, cfg Config) error {
 		return err
 	}
 	run("nodeagent", agent.Run)
-	pcfg := proxy.Config{Server: server, NodeName: cfg.NodeName, ClusterCIDR: cfg.ClusterCIDR, MinSyncPeriod: time.Second}
+	pcfg := proxy.Config{Server: server, Kubeconfig: kc("kube-proxy"), NodeName: cfg.NodeName, ClusterCIDR: cfg.ClusterCIDR, MinSyncPeriod: time.Second}
 	if err := pcfg.Validate(); err != nil {
 		return err
 	}
@@ -207,7 +214,7 @@ func Up(ctx context.Context, cfg Config) error {
 	}
 	run("proxy", px.Run)
 
-	if err := waitNodeReady(ctx, server, cfg.NodeName); err != nil {
+	if err := waitNodeReady(ctx, kubeconfig, cfg.NodeName); err != nil {
 		cancel()
 		select {
 		case e := <-errc:
@@ -223,10 +230,10 @@ minik8s is running. In another terminal:
   export KUBECONFIG=%s
   kubectl get nodes
   kubectl apply -f examples/web.yaml
-  curl -s %s/api/v1/namespaces/default/pods
+  curl --cacert %[2]s/ca.crt --cert %[2]s/admin.crt --key %[2]s/admin.key %[3]s/api/v1/namespaces/default/pods
 
 Stop it with Ctrl-C (objects are kept for the next "minik8s up");
-"minik8s down" removes containers, networks and rules ("--wipe" also the data).`, kubeconfig, server)
+"minik8s down" removes containers, networks and rules ("--wipe" also the data).`, kubeconfig, pki, server)
 
 	select {
 	case <-ctx.Done():
@@ -252,28 +259,18 @@ func prerequisiteError(missing []Prerequisite, root bool) error {
 	return errors.New(b.String())
 }
 
-// WriteKubeconfig writes a kubeconfig for server (no credentials: the
-// API server listens on loopback only).
-func WriteKubeconfig(path, server string) error {
-	cfg := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: minik8s
-  cluster:
-    server: %s
-contexts:
-- name: minik8s
-  context:
-    cluster: minik8s
-    namespace: default
-current-context: minik8s
-`, server)
-	return os.WriteFile(path, []byte(cfg), 0o600)
+// copyFile copies a small file (a kubeconfig), keeping it private.
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o600)
 }
 
 // waitNodeReady waits until the node reports Ready.
-func waitNodeReady(ctx context.Context, server, name string) error {
-	c, err := client.New(server)
+func waitNodeReady(ctx context.Context, kubeconfig, name string) error {
+	c, err := client.FromKubeconfig(kubeconfig)
 	if err != nil {
 		return err
 	}

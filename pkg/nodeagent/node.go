@@ -205,3 +205,7 @@ func (a *Agent) renewLease(ctx context.Context) error {
 
 var _ = nodeKind
 var _ = leaseKind
+
+// DefaultNodeIP is the address an agent without --node-ip reports as the
+// node's InternalIP: this machine's first non-loopback IPv4 address.
+func DefaultNodeIP() string { return firstIPv4("") }

@@ -163,6 +163,7 @@ func TestTourOnMinik8sUp(t *testing.T) {
 	if t.Failed() {
 		t.Logf("tour output:\n%s", out)
 	}
+	e.checkSecure(t)
 	if log := stop(); !strings.Contains(log, "minik8s stopped") {
 		t.Errorf("Ctrl-C: minik8s did not say it stopped:\n%s", log)
 	}
@@ -187,6 +188,30 @@ func TestTourOnMinik8sUp(t *testing.T) {
 		t.Fatalf("minik8s down: %v\n%s", err, o)
 	}
 	e.checkNothingLeft(t)
+}
+
+// checkSecure: minik8s up runs a secure cluster. Anonymous requests get
+// 401; a pod of the tour reaches the API through the kubernetes Service
+// with its mounted ServiceAccount token (the testserver's /kube uses
+// client.InCluster): discovery is allowed, listing pods is not (RBAC).
+func (e *upEnv) checkSecure(t *testing.T) {
+	out, _ := e.inNetns("curl", "-s", "--cacert", filepath.Join(e.dataDir, "pki", "ca.crt"), "https://127.0.0.1:6443/api/v1/pods").CombinedOutput()
+	if !strings.Contains(string(out), `"code":401`) {
+		t.Errorf("anonymous GET /api/v1/pods: %s; want a 401 Status", out)
+	}
+	ip, err := e.inNetns("kubectl", "get", "pods", "-l", "app=web", "-o", "jsonpath={.items[0].status.podIP}").CombinedOutput()
+	if err != nil {
+		t.Fatalf("a web pod's IP: %v\n%s", err, ip)
+	}
+	for path, want := range map[string]string{
+		"/api":                            "200",
+		"/api/v1/namespaces/default/pods": `403 pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods"`,
+	} {
+		out, err := e.inNetns("curl", "-s", "--max-time", "15", "http://"+string(ip)+":8080/kube?path="+path).CombinedOutput()
+		if got := strings.TrimSpace(string(out)); err != nil || !strings.HasPrefix(got, want) {
+			t.Errorf("in-cluster GET %s from pod %s: %q, %v; want %q", path, ip, got, err, want)
+		}
+	}
 }
 
 // checkNothingLeft: no bridge, no chains, no mounts, no containers'

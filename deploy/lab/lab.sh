@@ -207,7 +207,9 @@ up() {
 	start apiserver ip netns exec "$CP" "$BIN/apiserver" --listen 0.0.0.0:6443 --advertise-address "$PREFIX.2" \
 		--data-dir "$DIR/etcd" --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
 		--client-ca-file "$PKI/ca.crt" --service-account-signing-key-file "$PKI/sa.key" \
-		--service-account-key-file "$PKI/sa.pub" --audit-log-path "$DIR/logs/audit.log"
+		--service-account-key-file "$PKI/sa.pub" --audit-log-path "$DIR/logs/audit.log" \
+		--kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" \
+		--kubelet-client-key "$PKI/apiserver-kubelet-client.key" --kubelet-certificate-authority "$PKI/ca.crt"
 	FWD=127.0.0.1:$(free_port)
 	start labforward "$BIN/labforward" --listen "$FWD" --netns "/run/netns/$CP" --to 127.0.0.1:6443
 	echo "SERVER=https://$FWD" >>"$DIR/lab.env"

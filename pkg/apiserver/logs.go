@@ -56,7 +56,7 @@ func (s *Server) serveLogs(w http.ResponseWriter, r *http.Request, info *request
 	}
 	target := base + "/containerLogs/" + url.PathEscape(pod.Namespace) + "/" + url.PathEscape(pod.Name) + "/" + url.PathEscape(container) + "?" + q.Encode()
 	req, _ := http.NewRequestWithContext(r.Context(), http.MethodGet, target, nil)
-	resp, err := agentTransport.RoundTrip(req)
+	resp, err := s.agentTransport(pod.Spec.NodeName).RoundTrip(req)
 	if err != nil {
 		writeError(w, r, apierrors.New(apierrors.ErrUnavailable, "cannot reach the node agent of %s at %s: %v", pod.Spec.NodeName, base, err))
 		return
@@ -135,7 +135,24 @@ func (s *Server) agentURL(ctx context.Context, node string) (string, error) {
 	if port == 0 {
 		port = 10250
 	}
-	return "http://" + net.JoinHostPort(addr, strconv.Itoa(port)), nil
+	scheme := "http://"
+	if s.sec.AgentTLS != nil {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(addr, strconv.Itoa(port)), nil
+}
+
+// agentTransport is how to reach the agent of node: plain, or TLS with
+// the API server's kubelet client certificate, the agent's certificate
+// verified for the node's name (it is dialed by IP). A transport per log
+// request is fine: they are rare and long.
+func (s *Server) agentTransport(node string) http.RoundTripper {
+	if s.sec.AgentTLS == nil {
+		return agentTransport
+	}
+	tc := s.sec.AgentTLS.Clone()
+	tc.ServerName = node
+	return &http.Transport{Proxy: nil, DialContext: (&net.Dialer{}).DialContext, TLSClientConfig: tc, DisableKeepAlives: true}
 }
 
 func categoryOf(code int) error {

@@ -55,6 +55,9 @@ type RunConfig struct {
 	MaxRequestsInflight         int
 	MaxMutatingRequestsInflight int
 	RequestTimeout              time.Duration
+	// KubeletClientCertFile/KeyFile are the API server's client identity
+	// toward node agents; KubeletCAFile verifies the agents' certificates.
+	KubeletClientCertFile, KubeletClientKeyFile, KubeletCAFile string
 }
 
 // Validate checks the configuration before anything starts.

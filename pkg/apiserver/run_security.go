@@ -17,6 +17,9 @@ func (c *RunConfig) validateSecurity() error {
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
 		return errors.New("--tls-cert-file and --tls-private-key-file go together")
 	}
+	if (c.KubeletClientCertFile == "") != (c.KubeletClientKeyFile == "") {
+		return errors.New("--kubelet-client-certificate and --kubelet-client-key go together")
+	}
 	if c.TLSCertFile == "" {
 		for flag, v := range map[string]string{"--client-ca-file": c.ClientCAFile, "--token-auth-file": c.TokenAuthFile,
 			"--service-account-key-file": c.ServiceAccountKeyFile, "--service-account-signing-key-file": c.ServiceAccountSigningKeyFile} {
@@ -76,6 +79,27 @@ func (c *RunConfig) security() (Security, func(), error) {
 			return sec, closer, err
 		}
 		sec.Auth = auth
+	}
+	if c.KubeletClientCertFile != "" {
+		pair, err := tls.LoadX509KeyPair(c.KubeletClientCertFile, c.KubeletClientKeyFile)
+		if err != nil {
+			return sec, closer, fmt.Errorf("--kubelet-client-certificate/--kubelet-client-key: %w", err)
+		}
+		sec.AgentTLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+		if c.KubeletCAFile != "" {
+			ca, err := os.ReadFile(c.KubeletCAFile)
+			if err != nil {
+				return sec, closer, fmt.Errorf("--kubelet-certificate-authority: %w", err)
+			}
+			sec.AgentTLS.RootCAs = x509.NewCertPool()
+			if !sec.AgentTLS.RootCAs.AppendCertsFromPEM(ca) {
+				return sec, closer, fmt.Errorf("--kubelet-certificate-authority %s: no PEM certificate", c.KubeletCAFile)
+			}
+		} else {
+			// As Kubernetes without --kubelet-certificate-authority: the
+			// agent's identity is not checked (CIS 1.2.5 asks for the CA).
+			sec.AgentTLS.InsecureSkipVerify = true
+		}
 	}
 	if c.AuditLogPath != "" {
 		lj := &lumberjack.Logger{Filename: c.AuditLogPath, MaxSize: c.AuditLogMaxSize, MaxBackups: c.AuditLogMaxBackups}

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,10 @@ type Security struct {
 	MaxRequestsInflight         int
 	MaxMutatingRequestsInflight int
 	RequestTimeout              time.Duration
+	// AgentTLS, when set, is how the API server reaches node agents
+	// (logs): HTTPS with its kubelet client certificate, verifying each
+	// agent's certificate for the node's name. Nil: plain HTTP.
+	AgentTLS *tls.Config
 }
 
 func (s *Server) initSecurity() {

@@ -48,21 +48,24 @@ type Subject struct {
 	File   string // base name of the .crt/.key/.kubeconfig files
 	User   string // CN
 	Groups []string
+	// Node certificates also serve the node agent's API (logs): they are
+	// valid for server auth too, for the DNS name User's node name.
+	Node bool
 }
 
 // Subjects lists the client certificates Init issues for opts: the
 // admin, the control-plane components and one per node.
 func Subjects(opts Options) []Subject {
 	s := []Subject{
-		{"admin", "admin", []string{"system:masters"}},
-		{"kube-scheduler", "system:kube-scheduler", nil},
-		{"kube-controller-manager", "system:kube-controller-manager", nil},
-		{"kube-proxy", "system:kube-proxy", nil},
+		{"admin", "admin", []string{"system:masters"}, false},
+		{"kube-scheduler", "system:kube-scheduler", nil, false},
+		{"kube-controller-manager", "system:kube-controller-manager", nil, false},
+		{"kube-proxy", "system:kube-proxy", nil, false},
 		// The API server's own client identity (logs from node agents).
-		{"apiserver-kubelet-client", "kube-apiserver-kubelet-client", []string{"system:masters"}},
+		{"apiserver-kubelet-client", "kube-apiserver-kubelet-client", []string{"system:masters"}, false},
 	}
 	for _, n := range opts.Nodes {
-		s = append(s, Subject{"node-" + n, "system:node:" + n, []string{"system:nodes"}})
+		s = append(s, Subject{"node-" + n, "system:node:" + n, []string{"system:nodes"}, true})
 	}
 	return s
 }
@@ -106,7 +109,12 @@ func Init(dir string, opts Options) error {
 	}
 	for _, s := range Subjects(opts) {
 		if !exists(filepath.Join(dir, s.File+".crt")) {
-			if err := ca.writePair(dir, s.File, clientTemplate(s.User, s.Groups), opts.Validity); err != nil {
+			tmpl := clientTemplate(s.User, s.Groups)
+			if s.Node {
+				tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
+				tmpl.DNSNames = []string{strings.TrimPrefix(s.User, "system:node:")}
+			}
+			if err := ca.writePair(dir, s.File, tmpl, opts.Validity); err != nil {
 				return err
 			}
 		}

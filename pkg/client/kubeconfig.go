@@ -225,6 +225,15 @@ func InCluster() (*Client, error) {
 // CAData returns the PEM CA the client verifies the server with, or nil.
 func (c *Client) CAData() []byte { return c.caPEM }
 
+// ClientCertificate returns the certificate the client authenticates
+// with, or nil (a node agent also serves its API with it).
+func (c *Client) ClientCertificate() *tls.Certificate {
+	if tr, ok := c.http.Transport.(*http.Transport); ok && tr.TLSClientConfig != nil && len(tr.TLSClientConfig.Certificates) > 0 {
+		return &tr.TLSClientConfig.Certificates[0]
+	}
+	return nil
+}
+
 // NewFrom returns a client from a kubeconfig file when kubeconfig is set
 // (a component's --kubeconfig), else for the plain server URL (--server).
 func NewFrom(server, kubeconfig string) (*Client, error) {

@@ -74,7 +74,10 @@ func securePrep(cfg Config, server, nodeIP string) (apiserver.RunConfig, error) 
 		EncryptionProviderConfig:     enc,
 		AuditLogPath:                 filepath.Join(cfg.DataDir, "audit.log"),
 		AuditLogMaxSize:              100, AuditLogMaxBackups: 3,
-		AdvertiseAddress: nodeIP,
+		AdvertiseAddress:      nodeIP,
+		KubeletClientCertFile: filepath.Join(dir, "apiserver-kubelet-client.crt"),
+		KubeletClientKeyFile:  filepath.Join(dir, "apiserver-kubelet-client.key"),
+		KubeletCAFile:         filepath.Join(dir, certs.CAFile),
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package nodeagent
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,7 +109,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("agent API: %w", err)
 	}
-	srv := &http.Server{Handler: a.handler(), ReadHeaderTimeout: 10 * time.Second}
+	handler := a.handler()
+	if tc := a.serverTLS(); tc != nil {
+		// With a client certificate the agent is in a secure cluster: its
+		// API is HTTPS with the same certificate, and only the API server
+		// may read logs (as the kubelet's authn/authz does).
+		ln = tls.NewListener(ln, tc)
+		handler = onlyAPIServer(handler)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
 	a.pods = client.NewInformer(a.client.ListWatch(podKind, "", client.ListOptions{FieldSelector: "spec.nodeName=" + a.cfg.NodeName}), a.cfg.ResyncPeriod)
 	enqueue := func(o meta.Object) { a.queue.Add(client.KeyOf(o)) }

@@ -1,8 +1,11 @@
 package nodeagent
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"minik8s/pkg/apis/core"
@@ -22,6 +25,48 @@ func (a *Agent) handler() http.Handler {
 	})
 	mux.HandleFunc("GET /containerLogs/{ns}/{pod}/{container}", a.serveLogs)
 	return mux
+}
+
+// serverTLS is the TLS configuration of the agent's API when the agent
+// authenticates to the API server with a client certificate (a node
+// certificate from `minik8s certs init` is valid for serving too, for the
+// node's name): that certificate, and client certificates verified by the
+// cluster CA. Nil: plain HTTP (a cluster without TLS).
+func (a *Agent) serverTLS() *tls.Config {
+	cert, ca := a.client.ClientCertificate(), a.client.CAData()
+	if cert == nil || ca == nil {
+		return nil
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil
+	}
+	return &tls.Config{Certificates: []tls.Certificate{*cert}, ClientCAs: pool,
+		ClientAuth: tls.VerifyClientCertIfGiven, MinVersion: tls.VersionTLS12}
+}
+
+// onlyAPIServer lets through /healthz for anyone and everything else only
+// for the API server's kubelet client identity (CN
+// kube-apiserver-kubelet-client) or a cluster admin (group
+// system:masters): 401 without a verified client certificate, 403 for
+// anyone else — a node cannot read another node's logs.
+func onlyAPIServer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+			http.Error(w, "Unauthorized: a client certificate from the cluster CA is required", http.StatusUnauthorized)
+			return
+		}
+		leaf := r.TLS.VerifiedChains[0][0].Subject
+		if leaf.CommonName != "kube-apiserver-kubelet-client" && !slices.Contains(leaf.Organization, "system:masters") {
+			http.Error(w, fmt.Sprintf("Forbidden: user %q may not use the node agent's API", leaf.CommonName), http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // serveLogs is GET /containerLogs/{ns}/{pod}/{container}?follow=&tailLines=

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -393,6 +394,27 @@ spec:
 		for _, p := range web {
 			if out := l.kubectl("logs", p.name); !strings.Contains(out, "GET /healthz") {
 				t.Errorf("kubectl logs %s: got %q; want the probe requests", p.name, out)
+			}
+		}
+		// The agents serve HTTPS for their node's name and only to the API
+		// server: a request without a certificate, or with another node's,
+		// is refused.
+		pki := filepath.Join(l.dir, "pki")
+		p := web[0]
+		i, _ := strconv.Atoi(strings.TrimPrefix(p.node, "node-"))
+		for _, tc := range []struct {
+			cert string
+			want string
+		}{{"", "401"}, {"node-node-2", "403"}, {"apiserver-kubelet-client", "200"}} {
+			args := []string{"netns", "exec", l.netns(i), "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+				"--cacert", filepath.Join(pki, "ca.crt"), "--resolve", fmt.Sprintf("%s:10250:%s", p.node, l.nodeIP(i))}
+			if tc.cert != "" {
+				args = append(args, "--cert", filepath.Join(pki, tc.cert+".crt"), "--key", filepath.Join(pki, tc.cert+".key"))
+			}
+			args = append(args, fmt.Sprintf("https://%s:10250/containerLogs/default/%s/web", p.node, p.name))
+			out, _ := exec.Command("ip", args...).CombinedOutput()
+			if got := strings.TrimSpace(string(out)); got != tc.want {
+				t.Errorf("GET %s's logs from its agent with certificate %q: %s; want %s", p.name, tc.cert, got, tc.want)
 			}
 		}
 	})

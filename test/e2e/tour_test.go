@@ -148,6 +148,7 @@ func TestTourOnMinik8sUp(t *testing.T) {
 		"deployment.apps/web scaled", "deployment.apps/web env updated",
 		"REVISION CHANGE-CAUSE 1 <none> 2 <none>", "deployment.apps/web rolled back",
 		"NAME READY UP-TO-DATE AVAILABLE AGE web 5/5 5 5",
+		"testserver listening on :8080", // kubectl logs, through the agent's HTTPS API
 	} {
 		if !strings.Contains(got, words(want)) {
 			t.Errorf("the tour's output lacks %q", want)

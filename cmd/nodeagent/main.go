@@ -46,6 +46,7 @@ func main() {
 	flag.IntVar(&cfg.MaxPods, "max-pods", 110, "pods this node accepts")
 	flag.DurationVar(&cfg.CrashBackoff, "crash-backoff", 10*time.Second, "first restart delay of a crashing container (doubles per restart)")
 	flag.DurationVar(&cfg.MaxCrashBackoff, "max-crash-backoff", 5*time.Minute, "longest restart delay")
+	flag.IntVar(&cfg.NodeLeaseDurationSeconds, "node-lease-duration-seconds", 40, "the node Lease's duration; it is renewed every quarter of it (keep it at most the controller-manager's --node-monitor-grace-period)")
 	flag.DurationVar(&cfg.ResyncPeriod, "resync-period", 10*time.Second, "how often every pod is synced without a change")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	flag.Parse()

@@ -53,7 +53,12 @@ type Config struct {
 	CrashBackoff, MaxCrashBackoff time.Duration
 	// ResyncPeriod is how often every pod is synced even without a change.
 	ResyncPeriod time.Duration
-	Log          *slog.Logger
+	// NodeLeaseDurationSeconds is the node Lease's duration (the kubelet's
+	// nodeLeaseDurationSeconds, default 40); the agent renews it every
+	// quarter of that, so it must stay well under the controller-manager's
+	// --node-monitor-grace-period.
+	NodeLeaseDurationSeconds int
+	Log                      *slog.Logger
 }
 
 // Validate reports the first thing wrong with c.
@@ -83,6 +88,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ClusterDNS != "" && net.ParseIP(c.ClusterDNS) == nil {
 		errs = append(errs, fmt.Errorf("--cluster-dns %q is not an IP address", c.ClusterDNS))
+	}
+	if c.NodeLeaseDurationSeconds < 0 {
+		errs = append(errs, errors.New("--node-lease-duration-seconds must not be negative"))
 	}
 	if c.CrashBackoff <= 0 || c.MaxCrashBackoff < c.CrashBackoff {
 		errs = append(errs, errors.New("crash backoff must be positive and not above its maximum"))

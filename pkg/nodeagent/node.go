@@ -20,14 +20,21 @@ import (
 	"minik8s/pkg/apis/resource"
 )
 
-// Heartbeats, as the kubelet's defaults: the Lease is renewed every 10 s
-// (the node lifecycle controller's signal); the Node status is rewritten
-// when it changes or at least every minute.
+// Heartbeats, as the kubelet's defaults: the Lease (40 s) is renewed every
+// quarter of its duration, 10 s (the node lifecycle controller's signal);
+// the Node status is rewritten when it changes or at least every minute.
 const (
-	leaseRenew      = 10 * time.Second
-	leaseDuration   = 40
-	nodeStatusFresh = time.Minute
+	defaultLeaseDuration = 40
+	nodeStatusFresh      = time.Minute
 )
+
+// leaseDuration is the node Lease's duration in seconds.
+func (a *Agent) leaseDuration() int {
+	if a.cfg.NodeLeaseDurationSeconds > 0 {
+		return a.cfg.NodeLeaseDurationSeconds
+	}
+	return defaultLeaseDuration
+}
 
 var (
 	nodeKind, _  = apis.ByKind("", "Node")
@@ -158,30 +165,55 @@ func (a *Agent) updateNodeStatus(ctx context.Context, n *core.Node) error {
 	return nil
 }
 
-// heartbeat renews the Lease every 10 s and the Node status every minute,
-// until ctx is done. Failures are logged and retried at the next tick.
+// heartbeat renews the Lease every quarter of its duration until ctx is
+// done. At each tick it also reads its Node, and writes the Node's status
+// when a condition differs from what the agent sees (the node lifecycle
+// controller set Ready to Unknown while the agent was away: say Ready again
+// at once, as the kubelet does) or at least every minute. Failures are
+// logged and retried at the next tick.
 func (a *Agent) heartbeat(ctx context.Context) {
 	lastStatus := time.Now()
 	for {
 		if err := a.renewLease(ctx); err != nil && ctx.Err() == nil {
 			a.log.Warn("renewing lease", "err", err)
 		}
-		if time.Since(lastStatus) >= nodeStatusFresh {
-			var n core.Node
-			err := a.client.Get(ctx, "", a.cfg.NodeName, &n)
-			if err == nil {
-				err = a.updateNodeStatus(ctx, &n)
-			}
-			if err == nil {
+		var n core.Node
+		err := a.client.Get(ctx, "", a.cfg.NodeName, &n)
+		if err == nil && (time.Since(lastStatus) >= nodeStatusFresh ||
+			conditionsDiffer(n.Status.Conditions, a.nodeStatus(n.Status, time.Now()).Conditions)) {
+			if err = a.updateNodeStatus(ctx, &n); err == nil {
 				lastStatus = time.Now()
-			} else if ctx.Err() == nil {
-				a.log.Warn("node status", "err", err)
 			}
 		}
-		if !sleep(ctx, leaseRenew) {
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("node status", "err", err)
+		}
+		if !sleep(ctx, time.Duration(a.leaseDuration())*time.Second/4) {
 			return
 		}
 	}
+}
+
+// conditionsDiffer reports whether two sets of node conditions differ in
+// a type's status (times and messages aside).
+func conditionsDiffer(a, b []core.NodeCondition) bool {
+	status := func(cs []core.NodeCondition) map[string]string {
+		m := map[string]string{}
+		for _, c := range cs {
+			m[c.Type] = c.Status
+		}
+		return m
+	}
+	x, y := status(a), status(b)
+	if len(x) != len(y) {
+		return true
+	}
+	for t, s := range x {
+		if y[t] != s {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *Agent) renewLease(ctx context.Context) error {
@@ -189,7 +221,7 @@ func (a *Agent) renewLease(ctx context.Context) error {
 	var l coordination.Lease
 	err := a.client.Get(ctx, "kube-node-lease", a.cfg.NodeName, &l)
 	if errors.Is(err, apierrors.ErrNotFound) {
-		holder, d := a.cfg.NodeName, int32(leaseDuration)
+		holder, d := a.cfg.NodeName, int32(a.leaseDuration())
 		l = coordination.Lease{
 			ObjectMeta: meta.ObjectMeta{Name: a.cfg.NodeName, Namespace: "kube-node-lease"},
 			Spec:       coordination.LeaseSpec{HolderIdentity: &holder, LeaseDurationSeconds: &d, RenewTime: &now},
@@ -199,7 +231,8 @@ func (a *Agent) renewLease(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l.Spec.RenewTime = &now
+	d := int32(a.leaseDuration())
+	l.Spec.RenewTime, l.Spec.LeaseDurationSeconds = &now, &d
 	return a.client.Update(ctx, &l)
 }
 

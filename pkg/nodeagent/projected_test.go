@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"minik8s/pkg/apis/core"
 )
 
 func TestTokenRefreshDue(t *testing.T) {
@@ -32,5 +34,20 @@ func TestTokenRefreshDue(t *testing.T) {
 		if got := tokenRefreshDue(tc.token, tc.now); got != tc.want {
 			t.Errorf("%s: tokenRefreshDue = %v; want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestConditionsDiffer(t *testing.T) {
+	ready := func(s string) []core.NodeCondition {
+		return []core.NodeCondition{{Type: core.NodeReady, Status: s, Reason: "r", Message: "m"}}
+	}
+	if conditionsDiffer(ready("True"), ready("True")) {
+		t.Error("same statuses differ")
+	}
+	if !conditionsDiffer(ready("Unknown"), ready("True")) {
+		t.Error("Unknown vs True: want a difference (the controller marked the node while the agent was away)")
+	}
+	if !conditionsDiffer(nil, ready("True")) {
+		t.Error("no conditions vs Ready: want a difference")
 	}
 }

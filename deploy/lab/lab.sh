@@ -57,9 +57,28 @@ log() { echo "lab: $*" >&2; }
 CMD=${1:-}
 [ -n "$CMD" ] || usage
 shift
-DIR= NODES=3 ID= BIN= GRACE=${LAB_NODE_MONITOR_GRACE_PERIOD:-40s}
+# lab.sh run --dir DIR [--netns NS] [--suffix S] NAME COMMAND...: how the
+# provisioning scripts start a component in the lab (their $RUN): in the
+# background, as NAME+S, inside NS. Used by up; not for people.
+if [ "$CMD" = run ]; then
+	RUN_NETNS= RUN_SUFFIX=
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--dir) DIR=$2; shift 2 ;;
+		--netns) RUN_NETNS=$2; shift 2 ;;
+		--suffix) RUN_SUFFIX=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	[ -n "${DIR:-}" ] && [ $# -ge 2 ] || usage
+	name=$1$RUN_SUFFIX
+	shift
+	prefix=()
+	[ -z "$RUN_NETNS" ] || prefix=(ip netns exec "$RUN_NETNS")
+fi
+DIR=${DIR:-} NODES=3 ID= BIN= GRACE=${LAB_NODE_MONITOR_GRACE_PERIOD:-40s}
 ARGS=() EXTRA=()
-while [ $# -gt 0 ]; do
+while [ "$CMD" != run ] && [ $# -gt 0 ]; do
 	case $1 in
 	--dir) DIR=$2; shift 2 ;;
 	--nodes) NODES=$2; shift 2 ;;
@@ -193,33 +212,37 @@ up() {
 	echo "REGISTRY=$REG" >>"$DIR/lab.env"
 
 	PKI=$DIR/pki
-	log "certificates in $PKI"
-	"$BIN/minik8s" certs init --dir "$PKI" --apiserver-names "$PREFIX.2" \
-		--nodes "$(seq -s, -f 'node-%g' 1 "$NODES")" >"$DIR/logs/certs.log"
 	echo "PKI=$PKI" >>"$DIR/lab.env"
 	# kubeconfig SRC URL DST: a copy of a kubeconfig from $PKI for another
-	# address of the API server (the certificates name 127.0.0.1).
+	# address of the API server.
 	kubeconfig() { sed "s#server: .*#server: $2#" "$PKI/$1.kubeconfig" >"$3" && chmod 600 "$3"; }
+	# The Vagrant lab's provisioning scripts start the components, the
+	# same command lines; $RUN starts them here, in a namespace.
+	runner() {
+		printf '#!/bin/sh\nexec %q run --dir %q %s "$@"\n' "$REPO/deploy/lab/lab.sh" "$DIR" "$2" >"$DIR/$1"
+		chmod +x "$DIR/$1"
+	}
+	# The agents renew their Lease every quarter of its duration; the node
+	# monitor grace period must leave room for a few missed renewals, as
+	# Kubernetes' defaults do (40 s lease, 10 s renewals, 40 s grace).
+	case $GRACE in
+	*[0-9]s) LEASE=${GRACE%s} ;;
+	*) LEASE=40 ;;
+	esac
+	NODELIST=$(for i in $(seq 1 "$NODES"); do printf 'node-%d:%s.%d,' "$i" "$PREFIX" $((10 + i)); done)
+	NODELIST=${NODELIST%,}
 
-	log "control plane in $CP"
-	# On every address of the control plane: pods reach it at $PREFIX.2
-	# (the kubernetes Service's endpoint), the components at 127.0.0.1.
-	start apiserver ip netns exec "$CP" "$BIN/apiserver" --listen 0.0.0.0:6443 --advertise-address "$PREFIX.2" \
-		--data-dir "$DIR/etcd" --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
-		--client-ca-file "$PKI/ca.crt" --service-account-signing-key-file "$PKI/sa.key" \
-		--service-account-key-file "$PKI/sa.pub" --audit-log-path "$DIR/logs/audit.log" \
-		--kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" \
-		--kubelet-client-key "$PKI/apiserver-kubelet-client.key" --kubelet-certificate-authority "$PKI/ca.crt"
+	log "control plane in $CP: certificates in $PKI, deploy/vagrant/provision/control-plane.sh"
+	runner run-cp "--netns $CP"
+	RUN=$DIR/run-cp CP_IP=$PREFIX.2 NODES=$NODELIST PKI=$PKI DATA=$DIR BIN=$BIN \
+		AUDIT_LOG=$DIR/logs/audit.log ADMIN_KUBECONFIG= \
+		CM_FLAGS="--volume-dir $DIR/volumes --node-monitor-grace-period $GRACE" \
+		"$REPO/deploy/vagrant/provision/control-plane.sh"
 	FWD=127.0.0.1:$(free_port)
-	start labforward "$BIN/labforward" --listen "$FWD" --netns "/run/netns/$CP" --to 127.0.0.1:6443
+	start labforward "$BIN/labforward" --listen "$FWD" --netns "/run/netns/$CP" --to "$PREFIX.2:6443"
 	echo "SERVER=https://$FWD" >>"$DIR/lab.env"
 	kubeconfig admin "https://$FWD" "$DIR/kubeconfig"
 	wait_for apiserver 60 curl -sf --cacert "$PKI/ca.crt" "https://$FWD/readyz"
-	start controller-manager ip netns exec "$CP" "$BIN/controller-manager" \
-		--kubeconfig "$PKI/kube-controller-manager.kubeconfig" \
-		--cluster-cidr "$CLUSTER_CIDR" --volume-dir "$DIR/volumes" --node-monitor-grace-period "$GRACE"
-	start scheduler ip netns exec "$CP" "$BIN/scheduler" --kubeconfig "$PKI/kube-scheduler.kubeconfig" \
-		--score least-allocated
 
 	# Each node reaches the API server over the lab's network, as a real
 	# node does: a forwarder per node connects from inside the node's
@@ -234,16 +257,16 @@ up() {
 		wait_for "node-$i's path to the apiserver" 30 curl -sf --cacert "$PKI/ca.crt" "https://$NFWD/readyz"
 		kubeconfig "node-node-$i" "https://$NFWD" "$DIR/nodes/node-$i.kubeconfig" # certs names it node-NAME
 		kubeconfig kube-proxy "https://$NFWD" "$DIR/nodes/proxy-$i.kubeconfig"
-		start "nodeagent-$i" "$BIN/nodeagent" --kubeconfig "$DIR/nodes/node-$i.kubeconfig" --node-name "node-$i" \
-			--containerd-address "$SOCK" --containerd-namespace "mk-lab-$ID-node-$i" \
-			--root-dir "$DIR/nodes/node-$i" --listen "$ip:10250" --node-netns "/run/netns/$ns" \
-			--node-ip "$ip" --pod-cidr "10.244.$i.0/24" --cluster-cidr "$CLUSTER_CIDR" \
-			--cluster-dns "$ip" --insecure-registry "$REG" --resync-period 5s
+		runner "run-node-$i" "--suffix -$i"
 		# DNS upstream 127.0.0.1:1 (nothing there): the lab has no way out,
 		# names outside cluster.local fail fast instead of leaving the lab.
-		start "proxy-$i" "$BIN/proxy" --kubeconfig "$DIR/nodes/proxy-$i.kubeconfig" --node-name "node-$i" \
-			--netns "/run/netns/$ns" --dns-listen "$ip:53" --dns-upstream 127.0.0.1:1 \
-			--cluster-cidr "$CLUSTER_CIDR" --listen ""
+		RUN=$DIR/run-node-$i NAME=node-$i IP=$ip PKI=$PKI BIN=$BIN CONTAINERD_ADDRESS=$SOCK \
+			NODE_KUBECONFIG=$DIR/nodes/node-$i.kubeconfig PROXY_KUBECONFIG=$DIR/nodes/proxy-$i.kubeconfig \
+			AGENT_FLAGS="--containerd-namespace mk-lab-$ID-node-$i --root-dir $DIR/nodes/node-$i
+				--node-netns /run/netns/$ns --pod-cidr 10.244.$i.0/24 --insecure-registry $REG --resync-period 5s
+				--node-lease-duration-seconds $LEASE" \
+			PROXY_FLAGS="--netns /run/netns/$ns --dns-upstream 127.0.0.1:1" \
+			"$REPO/deploy/vagrant/provision/worker.sh"
 	done
 
 	wait_for "$NODES Ready nodes" 60 nodes_ready
@@ -332,7 +355,7 @@ down() {
 		ip netns del "$ns"
 	done
 	rm -rf "$DIR/containerd" "$DIR/registry" "$DIR/etcd" "$DIR/nodes" "$DIR/volumes" "$DIR/logs" \
-		"$DIR/kubeconfig" "$DIR/pids" "$DIR/cmdline" "$DIR/pki"
+		"$DIR/kubeconfig" "$DIR/pids" "$DIR/cmdline" "$DIR/pki" "$DIR"/run-*
 	[ "${BIN:-}" != "$DIR/bin" ] || rm -rf "$DIR/bin"
 	rm -f "$DIR/lab.env"
 	rmdir "$DIR" 2>/dev/null
@@ -381,6 +404,7 @@ restart() {
 }
 
 case $CMD in
+run) start "$name" "${prefix[@]}" "$@" ;;
 up) up ;;
 down) down ;;
 signal) signal ;;

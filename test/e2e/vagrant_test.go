@@ -45,6 +45,14 @@ func TestVagrantLabValidates(t *testing.T) {
 	if len(scripts) < 4 {
 		t.Fatalf("found %d provisioning scripts; want common, units, etcd, control-plane and worker", len(scripts))
 	}
+	// The local lab provisions its nodes with the same scripts, so CI
+	// runs them (TestLabServicesAcrossNodes, TestFaultTolerance).
+	lab, _ := os.ReadFile("../../deploy/lab/lab.sh")
+	for _, script := range []string{"deploy/vagrant/provision/control-plane.sh", "deploy/vagrant/provision/worker.sh"} {
+		if !strings.Contains(string(lab), script) {
+			t.Errorf("deploy/lab/lab.sh does not run %s", script)
+		}
+	}
 	for _, s := range scripts {
 		if out, err := exec.Command("bash", "-n", s).CombinedOutput(); err != nil {
 			t.Errorf("%s does not parse: %v\n%s", filepath.Base(s), err, out)

@@ -73,6 +73,23 @@ type Encryption struct {
 	byResource map[string]*transformer
 }
 
+// AESGCMConfig is an EncryptionConfiguration file that encrypts Secrets
+// with one AES-GCM key (16, 24 or 32 bytes) named name, and still reads
+// Secrets stored before encryption was turned on.
+func AESGCMConfig(name string, key []byte) []byte {
+	return []byte(fmt.Sprintf(`apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+- resources: [secrets]
+  providers:
+  - aesgcm:
+      keys:
+      - name: %s
+        secret: %s
+  - identity: {}
+`, name, base64.StdEncoding.EncodeToString(key)))
+}
+
 // ReadEncryptionConfig parses an EncryptionConfiguration file
 // (--encryption-provider-config).
 func ReadEncryptionConfig(path string) (*Encryption, error) {

@@ -2,7 +2,6 @@ package local
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"net"
 	"os"
@@ -88,16 +87,5 @@ func writeEncryptionConfig(path string) error {
 	if _, err := rand.Read(key); err != nil {
 		return err
 	}
-	conf := fmt.Sprintf(`apiVersion: apiserver.config.k8s.io/v1
-kind: EncryptionConfiguration
-resources:
-- resources: [secrets]
-  providers:
-  - aesgcm:
-      keys:
-      - name: key1
-        secret: %s
-  - identity: {}
-`, base64.StdEncoding.EncodeToString(key))
-	return os.WriteFile(path, []byte(conf), 0o600)
+	return os.WriteFile(path, apiserver.AESGCMConfig("key1", key), 0o600)
 }

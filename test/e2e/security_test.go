@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"minik8s/pkg/apiserver"
 	"minik8s/pkg/certs"
 )
 
@@ -28,18 +29,7 @@ func TestKubectlOverTLSWithTheAdminKubeconfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "tokens.csv"), []byte("alice-token,alice,1001\n"), 0o600)
-	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
-	os.WriteFile(filepath.Join(dir, "enc.yaml"), []byte(`apiVersion: apiserver.config.k8s.io/v1
-kind: EncryptionConfiguration
-resources:
-- resources: [secrets]
-  providers:
-  - aesgcm:
-      keys:
-      - name: key1
-        secret: `+key+`
-  - identity: {}
-`), 0o600)
+	os.WriteFile(filepath.Join(dir, "enc.yaml"), apiserver.AESGCMConfig("key1", bytes.Repeat([]byte{7}, 32)), 0o600)
 	audit := filepath.Join(dir, "audit.log")
 	start(t, "apiserver", "--listen", addr, "--data-dir", filepath.Join(dir, "etcd"),
 		"--tls-cert-file", filepath.Join(dir, "apiserver.crt"), "--tls-private-key-file", filepath.Join(dir, "apiserver.key"),

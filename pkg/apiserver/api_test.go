@@ -63,6 +63,43 @@ func TestCreateGetListDelete(t *testing.T) {
 	}
 }
 
+// TestUpdateWithAnotherObjectsUIDIsAConflict: a PUT carrying the uid of
+// an earlier object of the same name (deleted and created again since) is
+// refused with 409 and changes nothing, as in Kubernetes, even without a
+// resourceVersion.
+func TestUpdateWithAnotherObjectsUIDIsAConflict(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	cm := &core.ConfigMap{ObjectMeta: meta.ObjectMeta{Name: "c", Namespace: "default"}, Data: map[string]string{"v": "first"}}
+	if err := s.client.Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	firstUID := cm.UID
+	cmKind, _ := apis.ByKind("", "ConfigMap")
+	if err := s.client.Delete(ctx, cmKind, "default", "c", nil); err != nil {
+		t.Fatal(err)
+	}
+	second := &core.ConfigMap{ObjectMeta: meta.ObjectMeta{Name: "c", Namespace: "default"}, Data: map[string]string{"v": "second"}}
+	if err := s.client.Create(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	late := &core.ConfigMap{ObjectMeta: meta.ObjectMeta{Name: "c", Namespace: "default", UID: firstUID}, Data: map[string]string{"v": "late"}}
+	err := s.client.Update(ctx, late)
+	var se *apierrors.StatusError
+	if !errors.As(err, &se) || se.Status.Code != 409 || !strings.Contains(se.Status.Message, "Precondition failed: UID in precondition: "+firstUID) {
+		t.Fatalf("update with the first object's uid: %v; want 409 Precondition failed", err)
+	}
+	var now core.ConfigMap
+	if err := s.client.Get(ctx, "default", "c", &now); err != nil || now.Data["v"] != "second" {
+		t.Errorf("after the refused update: %v %v; want the second object untouched", now.Data, err)
+	}
+	// Its own uid (or none) is fine.
+	now.Data["v"] = "updated"
+	if err := s.client.Update(ctx, &now); err != nil {
+		t.Errorf("update with the right uid: %v", err)
+	}
+}
+
 // TestOptimisticConcurrency: 32 clients increment one counter with
 // read-modify-write PUTs. Every stale write must get a 409 Status and
 // change nothing, so the counter ends equal to the number of successes.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -295,6 +296,13 @@ func (s *Server) update(ctx context.Context, k *apis.Kind, ns, name, sub string,
 		rv := next.GetObjectMeta().ResourceVersion
 		if rv != "" && rv != old.GetObjectMeta().ResourceVersion {
 			return nil, conflict(k, name)
+		}
+		// A uid in the body is a precondition, as in Kubernetes: an update
+		// meant for an earlier object of the same name must not land on
+		// this one.
+		if uid := next.GetObjectMeta().UID; uid != "" && uid != old.GetObjectMeta().UID {
+			return nil, apierrors.NewConflict(resourceOf(k, name), k.Resource,
+				fmt.Sprintf("Precondition failed: UID in precondition: %s, UID in object meta: %s", uid, old.GetObjectMeta().UID))
 		}
 		next, err = s.prepareUpdate(k, old, next, sub)
 		if err != nil {

@@ -128,6 +128,9 @@ func (s *Server) create(ctx context.Context, k *apis.Kind, obj meta.Object, dryR
 	if err := s.admitCreate(ctx, k, obj); err != nil {
 		return nil, err
 	}
+	if err := s.checkEscalation(ctx, k, nil, obj); err != nil {
+		return nil, err
+	}
 	if dryRun {
 		return obj, nil
 	}
@@ -306,6 +309,9 @@ func (s *Server) update(ctx context.Context, k *apis.Kind, ns, name, sub string,
 		}
 		next, err = s.prepareUpdate(k, old, next, sub)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.checkEscalation(ctx, k, old, next); err != nil {
 			return nil, err
 		}
 		if dryRun {

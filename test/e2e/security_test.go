@@ -73,6 +73,7 @@ kind: Role
 metadata: {name: cm-reader, namespace: default}
 rules:
 - {apiGroups: [""], resources: [configmaps], verbs: [get, list]}
+- {apiGroups: [rbac.authorization.k8s.io], resources: [rolebindings], verbs: [get, create]}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
@@ -107,6 +108,18 @@ current-context: alice
 	}
 	if out, _ := alice.run("auth", "can-i", "list", "configmaps", "-n", "kube-system"); strings.TrimSpace(out) != "no" {
 		t.Errorf("alice auth can-i list configmaps -n kube-system = %q; want no", out)
+	}
+	// She may create RoleBindings, but not grant what she does not hold.
+	escalate := filepath.Join(dir, "escalate.yaml")
+	os.WriteFile(escalate, []byte(`apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-admin, namespace: default}
+subjects:
+- {kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}
+roleRef: {kind: ClusterRole, name: cluster-admin, apiGroup: rbac.authorization.k8s.io}
+`), 0o600)
+	if out := alice.fails("apply", "-f", escalate); !strings.Contains(out, "is attempting to grant RBAC permissions not currently held") {
+		t.Errorf("alice binds cluster-admin to herself:\n%s", out)
 	}
 
 	log, err := os.ReadFile(audit)

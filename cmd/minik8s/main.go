@@ -29,7 +29,7 @@ const usage = `minik8s: a small, real Kubernetes.
 Usage:
   minik8s up   [--data-dir DIR] [--listen HOST:PORT] [--preload-images DIR] ...
   minik8s down [--data-dir DIR] [--wipe]
-  minik8s certs init --dir DIR [--apiserver-names a,b] [--nodes n1,n2] [--server https://HOST:6443]
+  minik8s certs init --dir DIR [--apiserver-names a,b] [--nodes n1,n2] [--server https://HOST:6443] [--etcd-names a,b]
 
 Run "minik8s up -h" or "minik8s down -h" for the flags.
 `
@@ -114,28 +114,30 @@ func down(args []string) error {
 
 func certsCmd(args []string) error {
 	if len(args) == 0 || args[0] != "init" {
-		return fmt.Errorf("usage: minik8s certs init --dir DIR [--apiserver-names a,b] [--nodes n1,n2] [--server URL]")
+		return fmt.Errorf("usage: minik8s certs init --dir DIR [--apiserver-names a,b] [--nodes n1,n2] [--server URL] [--etcd-names a,b]")
 	}
 	fs := flag.NewFlagSet("certs init", flag.ExitOnError)
 	dir := fs.String("dir", "/var/lib/minik8s/pki", "where to write the CA, the certificates and the kubeconfigs")
 	names := fs.String("apiserver-names", "", "extra DNS names and IPs for the API server's certificate, comma-separated")
 	nodes := fs.String("nodes", "", "node names to issue system:node:<name> credentials for, comma-separated")
 	server := fs.String("server", "https://127.0.0.1:6443", "the API server URL written into the kubeconfigs")
+	etcdNames := fs.String("etcd-names", "", "DNS names and IPs of external etcd members: also make an etcd CA, their certificate and the API server's etcd client certificate")
 	fs.Parse(args[1:])
-	opts := certs.Options{Server: *server}
-	for _, n := range strings.Split(*names, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			opts.APIServerNames = append(opts.APIServerNames, n)
-		}
-	}
-	for _, n := range strings.Split(*nodes, ",") {
-		if n = strings.TrimSpace(n); n != "" {
-			opts.Nodes = append(opts.Nodes, n)
-		}
-	}
+	opts := certs.Options{Server: *server, APIServerNames: splitList(*names), Nodes: splitList(*nodes), EtcdNames: splitList(*etcdNames)}
 	if err := certs.Init(*dir, opts); err != nil {
 		return err
 	}
 	fmt.Printf("certificates and kubeconfigs in %s (admin: %s)\n", *dir, filepath.Join(*dir, "admin.kubeconfig"))
 	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, n := range strings.Split(s, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }

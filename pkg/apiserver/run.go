@@ -58,6 +58,9 @@ type RunConfig struct {
 	// KubeletClientCertFile/KeyFile are the API server's client identity
 	// toward node agents; KubeletCAFile verifies the agents' certificates.
 	KubeletClientCertFile, KubeletClientKeyFile, KubeletCAFile string
+	// EtcdCAFile verifies the external etcd's members; EtcdCertFile and
+	// EtcdKeyFile are the API server's client certificate toward them.
+	EtcdCAFile, EtcdCertFile, EtcdKeyFile string
 }
 
 // Validate checks the configuration before anything starts.
@@ -93,7 +96,11 @@ func (c *RunConfig) Validate() error {
 func Run(ctx context.Context, cfg RunConfig, ready func(addr string)) error {
 	var cli *clientv3.Client
 	if cfg.EtcdServers != "" {
-		c, err := store.Dial(ctx, cfg.EtcdServers)
+		tc, err := cfg.etcdTLS()
+		if err != nil {
+			return err
+		}
+		c, err := store.Dial(ctx, cfg.EtcdServers, tc)
 		if err != nil {
 			return err
 		}

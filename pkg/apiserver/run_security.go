@@ -109,6 +109,34 @@ func (c *RunConfig) security() (Security, func(), error) {
 	return sec, closer, nil
 }
 
+// etcdTLS is how to reach an external etcd: nil (plain) unless
+// --etcd-cafile is given; then members are verified by it and, with
+// --etcd-certfile/--etcd-keyfile, the API server shows its certificate.
+func (c *RunConfig) etcdTLS() (*tls.Config, error) {
+	if c.EtcdCAFile == "" {
+		if c.EtcdCertFile != "" {
+			return nil, errors.New("--etcd-certfile needs --etcd-cafile")
+		}
+		return nil, nil
+	}
+	ca, err := os.ReadFile(c.EtcdCAFile)
+	if err != nil {
+		return nil, fmt.Errorf("--etcd-cafile: %w", err)
+	}
+	tc := &tls.Config{RootCAs: x509.NewCertPool(), MinVersion: tls.VersionTLS12}
+	if !tc.RootCAs.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("--etcd-cafile %s: no PEM certificate", c.EtcdCAFile)
+	}
+	if c.EtcdCertFile != "" {
+		pair, err := tls.LoadX509KeyPair(c.EtcdCertFile, c.EtcdKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("--etcd-certfile/--etcd-keyfile: %w", err)
+		}
+		tc.Certificates = []tls.Certificate{pair}
+	}
+	return tc, nil
+}
+
 func (c *RunConfig) authConfig() (*AuthConfig, error) {
 	auth := &AuthConfig{Issuer: c.ServiceAccountIssuer, Modes: c.modes()}
 	if c.ClientCAFile != "" {

@@ -41,6 +41,12 @@ type Options struct {
 	Server string
 	// Validity of issued certificates. Zero: one year (the CA: ten).
 	Validity time.Duration
+	// EtcdNames, when given, are the DNS names and IPs of external etcd
+	// members: Init then also makes an etcd CA of its own (so no cluster
+	// certificate, a node's say, is an etcd client), a certificate the
+	// members serve and peer with, and the API server's etcd client
+	// certificate.
+	EtcdNames []string
 }
 
 // Subject is who a client certificate names.
@@ -80,6 +86,11 @@ const (
 	// SAPubFile verifies them (--service-account-key-file).
 	SAKeyFile = "sa.key"
 	SAPubFile = "sa.pub"
+	// EtcdCAFile (and its key) signs the etcd certificates only.
+	EtcdCAFile, EtcdCAKeyFile = "etcd-ca.crt", "etcd-ca.key"
+	// EtcdServerFile is what etcd members serve and peer with (.crt/.key);
+	// EtcdClientFile is the API server's client identity toward etcd.
+	EtcdServerFile, EtcdClientFile = "etcd-server", "apiserver-etcd-client"
 )
 
 // CA is a certificate authority that can issue certificates.
@@ -130,17 +141,50 @@ func Init(dir string, opts Options) error {
 			return err
 		}
 	}
+	if len(opts.EtcdNames) > 0 {
+		return initEtcd(dir, opts)
+	}
+	return nil
+}
+
+// initEtcd makes the etcd CA and certificates that are missing.
+func initEtcd(dir string, opts Options) error {
+	ca, err := loadOrCreateCAFiles(dir, EtcdCAFile, EtcdCAKeyFile, "minik8s-etcd-ca")
+	if err != nil {
+		return err
+	}
+	if !exists(filepath.Join(dir, EtcdServerFile+".crt")) {
+		t := withNames(&x509.Certificate{
+			Subject: pkix.Name{CommonName: "etcd"},
+			// Members are each other's clients (peers) too.
+			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+			DNSNames:    []string{"localhost"},
+			IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+		}, opts.EtcdNames)
+		if err := ca.writePair(dir, EtcdServerFile, t, opts.Validity); err != nil {
+			return err
+		}
+	}
+	if !exists(filepath.Join(dir, EtcdClientFile+".crt")) {
+		if err := ca.writePair(dir, EtcdClientFile, clientTemplate("kube-apiserver-etcd-client", nil), opts.Validity); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func loadOrCreateCA(dir string) (*CA, error) {
-	crtPath, keyPath := filepath.Join(dir, CAFile), filepath.Join(dir, CAKeyFile)
+	return loadOrCreateCAFiles(dir, CAFile, CAKeyFile, "minik8s-ca")
+}
+
+func loadOrCreateCAFiles(dir, crtFile, keyFile, name string) (*CA, error) {
+	crtPath, keyPath := filepath.Join(dir, crtFile), filepath.Join(dir, keyFile)
 	if exists(crtPath) {
 		return LoadCA(crtPath, keyPath)
 	}
-	ca, err := NewCA("minik8s-ca")
+	ca, err := NewCA(name)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +291,12 @@ func serverTemplate(opts Options) *x509.Certificate {
 			"kubernetes.default.svc.cluster.local"},
 		IPAddresses: []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1"), net.ParseIP("10.96.0.1")},
 	}
-	for _, n := range opts.APIServerNames {
+	return withNames(t, opts.APIServerNames)
+}
+
+// withNames adds DNS names and IP addresses to a certificate template.
+func withNames(t *x509.Certificate, names []string) *x509.Certificate {
+	for _, n := range names {
 		n = strings.TrimSpace(n)
 		switch ip := net.ParseIP(n); {
 		case n == "":

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/url"
 	"strings"
@@ -81,9 +82,11 @@ func (e *Embedded) Close() {
 	e.etcd.Close()
 }
 
-// Dial connects to an external etcd cluster (comma-separated URLs).
-func Dial(ctx context.Context, servers string) (*clientv3.Client, error) {
+// Dial connects to an external etcd cluster (comma-separated URLs), with
+// TLS when tc is not nil (https:// URLs).
+func Dial(ctx context.Context, servers string, tc *tls.Config) (*clientv3.Client, error) {
 	cli, err := clientv3.New(clientv3.Config{
+		TLS:         tc,
 		Endpoints:   strings.Split(servers, ","),
 		DialTimeout: 10 * time.Second,
 		Logger:      zap.NewNop(),

@@ -47,7 +47,7 @@ func startExternalEtcd(t *testing.T) Store {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cli, err := Dial(ctx, client)
+	cli, err := Dial(ctx, client, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

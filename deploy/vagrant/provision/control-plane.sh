@@ -25,7 +25,8 @@ node_names=$(echo "$NODES" | tr , '\n' | cut -d: -f1 | paste -sd,)
 "$BIN/minik8s" certs init --dir "$PKI" --apiserver-names "cp,$CP_IP" --nodes "$node_names" --server "https://$CP_IP:6443" >/dev/null
 etcd=()
 if [ -n "${EXTERNAL_ETCD:-}" ]; then
-  etcd=(--etcd-servers "$(echo "$ETCD_CLUSTER" | sed -E 's/[^=,]+=//g; s/:2380/:2379/g')")
+  etcd=(--etcd-servers "$(echo "$ETCD_CLUSTER" | sed -E 's/[^=,]+=//g; s/:2380/:2379/g')"
+    --etcd-cafile "$PKI/etcd-ca.crt" --etcd-certfile "$PKI/apiserver-etcd-client.crt" --etcd-keyfile "$PKI/apiserver-etcd-client.key")
 fi
 "$RUN" apiserver "$BIN/apiserver" --listen "$CP_IP:6443" --data-dir "$DATA/etcd" "${etcd[@]}" \
   --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" --client-ca-file "$PKI/ca.crt" \

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"minik8s/pkg/apis/apierrors"
@@ -196,33 +197,17 @@ func forbidden(a *attributes, reason string) error {
 // serveSelfSubjectAccessReview answers "may I?" for the requesting user:
 // POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews.
 func (s *Server) serveSelfSubjectAccessReview(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		writeError(w, r, apierrors.New(apierrors.ErrMethodNotAllowed, "selfsubjectaccessreviews accept only POST (create)"))
-		return
-	}
-	body, err := readBody(r)
+	var rev authorization.SelfSubjectAccessReview
+	err := readReview(r, "SelfSubjectAccessReview", &rev, func(body []byte) error {
+		p, err := decodeSSARProto(body)
+		if err == nil {
+			rev = *p
+		}
+		return err
+	})
 	if err != nil {
 		writeError(w, r, err)
 		return
-	}
-	var rev authorization.SelfSubjectAccessReview
-	if mediaType(r) == "application/vnd.kubernetes.protobuf" {
-		p, err := decodeSSARProto(body)
-		if err != nil {
-			writeError(w, r, apierrors.New(apierrors.ErrBadRequest, "decoding the SelfSubjectAccessReview: %v", err))
-			return
-		}
-		rev = *p
-	} else {
-		doc, _, err := toJSON(body, mediaType(r))
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		if err := json.Unmarshal(doc, &rev); err != nil {
-			writeError(w, r, apierrors.New(apierrors.ErrBadRequest, "decoding the SelfSubjectAccessReview: %v", err))
-			return
-		}
 	}
 	a := &attributes{User: UserFrom(r.Context())}
 	switch spec := rev.Spec; {
@@ -247,5 +232,75 @@ func (s *Server) serveSelfSubjectAccessReview(w http.ResponseWriter, r *http.Req
 	}
 	rev.APIVersion, rev.Kind = authorization.GroupName+"/v1", "SelfSubjectAccessReview"
 	rev.CreationTimestamp = meta.Time{}
+	writeObject(w, r, http.StatusCreated, &rev)
+}
+
+// readReview decodes the body of a review (a POST only): JSON or YAML, or
+// with fromProto the protobuf kubectl sends for the authorization group.
+func readReview(r *http.Request, kind string, out any, fromProto func([]byte) error) error {
+	if r.Method != http.MethodPost {
+		return apierrors.New(apierrors.ErrMethodNotAllowed, "%s accepts only POST (create)", kind)
+	}
+	body, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	if mediaType(r) == "application/vnd.kubernetes.protobuf" {
+		err = fromProto(body)
+	} else {
+		var doc []byte
+		if doc, _, err = toJSON(body, mediaType(r)); err != nil {
+			return err
+		}
+		err = json.Unmarshal(doc, out)
+	}
+	if err != nil {
+		return apierrors.New(apierrors.ErrBadRequest, "decoding the %s: %v", kind, err)
+	}
+	return nil
+}
+
+// serveSelfSubjectRulesReview is POST
+// /apis/authorization.k8s.io/v1/selfsubjectrulesreviews (`kubectl auth
+// can-i --list`): the RBAC rules that apply to the user in a namespace.
+// The Node authorizer cannot list what it allows, so a node's list is
+// marked incomplete, as in Kubernetes.
+func (s *Server) serveSelfSubjectRulesReview(w http.ResponseWriter, r *http.Request) {
+	var rev authorization.SelfSubjectRulesReview
+	err := readReview(r, "SelfSubjectRulesReview", &rev, func(body []byte) error {
+		p, err := decodeSSRRProto(body)
+		if err == nil {
+			rev = *p
+		}
+		return err
+	})
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	u := UserFrom(r.Context())
+	st := &rev.Status
+	switch {
+	case s.auth == nil || u == nil:
+		st.ResourceRules = []authorization.ResourceRule{{Verbs: []string{"*"}, APIGroups: []string{"*"}, Resources: []string{"*"}}}
+		st.NonResourceRules = []authorization.NonResourceRule{{Verbs: []string{"*"}, NonResourceURLs: []string{"*"}}}
+	case s.rbac != nil:
+		snap, err := s.rbac.snapshot(r.Context())
+		if err != nil {
+			st.EvaluationError, st.Incomplete = err.Error(), true
+			break
+		}
+		for _, rule := range snap.rulesFor(u, rev.Spec.Namespace) {
+			if len(rule.NonResourceURLs) > 0 {
+				st.NonResourceRules = append(st.NonResourceRules, authorization.NonResourceRule{Verbs: rule.Verbs, NonResourceURLs: rule.NonResourceURLs})
+			}
+			if len(rule.Resources) > 0 {
+				st.ResourceRules = append(st.ResourceRules, authorization.ResourceRule{Verbs: rule.Verbs,
+					APIGroups: rule.APIGroups, Resources: rule.Resources, ResourceNames: rule.ResourceNames})
+			}
+		}
+		st.Incomplete = u.inGroup("system:nodes") && slices.Contains(s.auth.Modes, "Node")
+	}
+	rev.APIVersion, rev.Kind = authorization.GroupName+"/v1", "SelfSubjectRulesReview"
 	writeObject(w, r, http.StatusCreated, &rev)
 }

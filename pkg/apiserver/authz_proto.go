@@ -36,6 +36,16 @@ func decodeSSARProto(body []byte) (*authorization.SelfSubjectAccessReview, error
 	return rev, nil
 }
 
+// decodeSSRRProto reads the SelfSubjectRulesReview `kubectl auth can-i
+// --list` sends: only spec.namespace.
+func decodeSSRRProto(body []byte) (*authorization.SelfSubjectRulesReview, error) {
+	if !bytes.HasPrefix(body, protoMagic) {
+		return nil, errors.New("not a Kubernetes protobuf envelope")
+	}
+	spec := protoField(protoField(body[len(protoMagic):], 2), 2) // Unknown.raw, then .spec
+	return &authorization.SelfSubjectRulesReview{Spec: authorization.SelfSubjectRulesReviewSpec{Namespace: string(protoField(spec, 1))}}, nil
+}
+
 // protoField returns the bytes of the last length-delimited field num of
 // msg, or nil.
 func protoField(msg []byte, num protowire.Number) []byte {

@@ -79,6 +79,7 @@ func New(cfg Config) (*Server, error) {
 	r.HandleFunc("/api/{version}", s.resourceList)
 	r.HandleFunc("/apis/{group}/{version}", s.resourceList)
 	r.HandleFunc("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", s.serveSelfSubjectAccessReview)
+	r.HandleFunc("/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", s.serveSelfSubjectRulesReview)
 	r.PathPrefix("/api/").HandlerFunc(s.serveResource)
 	r.PathPrefix("/apis/").HandlerFunc(s.serveResource)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,16 @@ current-context: alice
 	}
 	if out, _ := alice.run("auth", "can-i", "list", "configmaps", "-n", "kube-system"); strings.TrimSpace(out) != "no" {
 		t.Errorf("alice auth can-i list configmaps -n kube-system = %q; want no", out)
+	}
+	// kubectl auth can-i --list (SelfSubjectRulesReview) shows her rules
+	// in default, not in kube-system.
+	list := alice.ok("auth", "can-i", "--list")
+	if !regexp.MustCompile(`(?m)^configmaps\s+\[\]\s+\[\]\s+\[get list\]`).MatchString(list) ||
+		!regexp.MustCompile(`(?m)^selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]`).MatchString(list) {
+		t.Errorf("alice auth can-i --list:\n%s", list)
+	}
+	if list := alice.ok("auth", "can-i", "--list", "-n", "kube-system"); strings.Contains(list, "configmaps") {
+		t.Errorf("alice auth can-i --list -n kube-system shows configmaps:\n%s", list)
 	}
 	// She may create RoleBindings, but not grant what she does not hold.
 	escalate := filepath.Join(dir, "escalate.yaml")

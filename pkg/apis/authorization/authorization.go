@@ -49,3 +49,41 @@ type SubjectAccessReviewStatus struct {
 	Reason          string `json:"reason,omitempty"`
 	EvaluationError string `json:"evaluationError,omitempty"`
 }
+
+// SelfSubjectRulesReview asks what the requesting user may do in a
+// namespace (`kubectl auth can-i --list`).
+type SelfSubjectRulesReview struct {
+	meta.TypeMeta   `json:",inline"`
+	meta.ObjectMeta `json:"metadata,omitempty"`
+	Spec            SelfSubjectRulesReviewSpec `json:"spec"`
+	Status          SubjectRulesReviewStatus   `json:"status,omitempty"`
+}
+
+// SelfSubjectRulesReviewSpec names the namespace to list the rules in.
+type SelfSubjectRulesReviewSpec struct {
+	Namespace string `json:"namespace,omitempty"`
+}
+
+// SubjectRulesReviewStatus is the answer: the rules, and whether the list
+// may be incomplete (an authorizer that cannot list its rules, such as
+// the Node authorizer, also allows things).
+type SubjectRulesReviewStatus struct {
+	ResourceRules    []ResourceRule    `json:"resourceRules"`
+	NonResourceRules []NonResourceRule `json:"nonResourceRules"`
+	Incomplete       bool              `json:"incomplete"`
+	EvaluationError  string            `json:"evaluationError,omitempty"`
+}
+
+// ResourceRule is what a user may do to resources.
+type ResourceRule struct {
+	Verbs         []string `json:"verbs"`
+	APIGroups     []string `json:"apiGroups,omitempty"`
+	Resources     []string `json:"resources,omitempty"`
+	ResourceNames []string `json:"resourceNames,omitempty"`
+}
+
+// NonResourceRule is what a user may do to non-resource URLs.
+type NonResourceRule struct {
+	Verbs           []string `json:"verbs"`
+	NonResourceURLs []string `json:"nonResourceURLs,omitempty"`
+}

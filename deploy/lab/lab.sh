@@ -25,17 +25,20 @@
 # and connects to the apiserver from inside mk-lab-ID-cp. Nothing in the
 # machine's own network namespace changes: no interface, route or rule.
 #
-# The lab is a secure cluster (docs/security.md): `minik8s certs init` makes
-# DIR/pki (the CA, the API server's certificate, one client certificate and
-# kubeconfig per component and node, the ServiceAccount key); the apiserver
-# serves only HTTPS, authenticates everyone and authorizes by Node and RBAC,
-# and writes an audit log to DIR/logs/audit.log.
+# The control plane and each node are provisioned by the Vagrant lab's own
+# scripts (deploy/vagrant/provision/control-plane.sh and worker.sh), with
+# RUN pointing at `lab.sh run` instead of systemd, so CI runs exactly those
+# command lines. The lab is thus a secure cluster (docs/security.md):
+# `minik8s certs init` makes DIR/pki (the CA, the API server's certificate,
+# one client certificate and kubeconfig per component and node, the
+# ServiceAccount key); the apiserver serves only HTTPS, authenticates
+# everyone, authorizes by Node and RBAC, and audits to DIR/logs/audit.log.
 #
-# `up` writes DIR/kubeconfig (the admin's), DIR/lab.env (what `down` needs) and DIR/pids
-# ("PID NAME" per process started), DIR/cmdline/NAME (its command line, for
-# restart). `down` stops those processes by PID,
-# removes the lab's containers, images and snapshots, unmounts everything
-# under DIR, deletes the lab's namespaces (and with them every bridge, veth,
+# `up` writes DIR/kubeconfig (the admin's), DIR/lab.env (what `down` needs),
+# DIR/pids ("PID NAME" per process started) and DIR/cmdline/NAME (its
+# command line, for restart). `down` stops those processes by PID, removes
+# the lab's containers, images and snapshots, unmounts everything under
+# DIR, deletes the lab's namespaces (and with them every bridge, veth,
 # route and iptables chain in them) and removes what `up` created in DIR.
 set -euo pipefail
 

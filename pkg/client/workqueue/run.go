@@ -2,8 +2,11 @@ package workqueue
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
+
+	"minik8s/pkg/apis/apierrors"
 )
 
 // SyncFunc converges one key. Its error is the retry policy: non-nil
@@ -41,7 +44,13 @@ func processNext(ctx context.Context, q *Queue, sync SyncFunc) bool {
 		if ctx.Err() != nil {
 			return false
 		}
-		slog.Info("sync failed; will retry", "queue", q.Name(), "key", key, "retries", q.NumRequeues(key), "err", err)
+		level := slog.LevelInfo
+		if errors.Is(err, apierrors.ErrConflict) {
+			// Optimistic concurrency at work: someone wrote first, the
+			// retry reads the fresh state. Not worth an INFO line.
+			level = slog.LevelDebug
+		}
+		slog.Log(ctx, level, "sync failed; will retry", "queue", q.Name(), "key", key, "retries", q.NumRequeues(key), "err", err)
 		q.AddRateLimited(key)
 		return true
 	}

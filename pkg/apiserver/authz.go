@@ -198,13 +198,7 @@ func forbidden(a *attributes, reason string) error {
 // POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews.
 func (s *Server) serveSelfSubjectAccessReview(w http.ResponseWriter, r *http.Request) {
 	var rev authorization.SelfSubjectAccessReview
-	err := readReview(r, "SelfSubjectAccessReview", &rev, func(body []byte) error {
-		p, err := decodeSSARProto(body)
-		if err == nil {
-			rev = *p
-		}
-		return err
-	})
+	err := readReview(r, "SelfSubjectAccessReview", &rev)
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -235,9 +229,9 @@ func (s *Server) serveSelfSubjectAccessReview(w http.ResponseWriter, r *http.Req
 	writeObject(w, r, http.StatusCreated, &rev)
 }
 
-// readReview decodes the body of a review (a POST only): JSON or YAML, or
-// with fromProto the protobuf kubectl sends for the authorization group.
-func readReview(r *http.Request, kind string, out any, fromProto func([]byte) error) error {
+// readReview decodes the body of a review (a POST only): JSON, YAML or the
+// protobuf kubectl sends for the authorization group.
+func readReview(r *http.Request, kind string, out any) error {
 	if r.Method != http.MethodPost {
 		return apierrors.New(apierrors.ErrMethodNotAllowed, "%s accepts only POST (create)", kind)
 	}
@@ -245,16 +239,11 @@ func readReview(r *http.Request, kind string, out any, fromProto func([]byte) er
 	if err != nil {
 		return err
 	}
-	if mediaType(r) == "application/vnd.kubernetes.protobuf" {
-		err = fromProto(body)
-	} else {
-		var doc []byte
-		if doc, _, err = toJSON(body, mediaType(r)); err != nil {
-			return err
-		}
-		err = json.Unmarshal(doc, out)
-	}
+	doc, _, err := toJSON(body, mediaType(r))
 	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(doc, out); err != nil {
 		return apierrors.New(apierrors.ErrBadRequest, "decoding the %s: %v", kind, err)
 	}
 	return nil
@@ -267,13 +256,7 @@ func readReview(r *http.Request, kind string, out any, fromProto func([]byte) er
 // marked incomplete, as in Kubernetes.
 func (s *Server) serveSelfSubjectRulesReview(w http.ResponseWriter, r *http.Request) {
 	var rev authorization.SelfSubjectRulesReview
-	err := readReview(r, "SelfSubjectRulesReview", &rev, func(body []byte) error {
-		p, err := decodeSSRRProto(body)
-		if err == nil {
-			rev = *p
-		}
-		return err
-	})
+	err := readReview(r, "SelfSubjectRulesReview", &rev)
 	if err != nil {
 		writeError(w, r, err)
 		return

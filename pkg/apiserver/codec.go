@@ -55,8 +55,8 @@ func mediaType(r *http.Request) string {
 func toJSON(body []byte, media string) (doc []byte, duplicates []string, err error) {
 	switch media {
 	case "application/vnd.kubernetes.protobuf":
-		return nil, nil, apierrors.New(apierrors.ErrUnsupportedMedia,
-			"the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (minik8s does not decode protobuf; use kubectl apply -f with a YAML or JSON manifest)")
+		doc, err := protobufToJSON(body)
+		return doc, nil, err
 	case "application/yaml", "application/x-yaml", "text/yaml", "application/apply-patch+yaml":
 		return yamlToJSON(body)
 	case "", "application/json", "application/merge-patch+json", "application/json-patch+json",

@@ -310,6 +310,41 @@ spec:
 		out = k.ok("apply", "-f", typo, "--validate=false")
 		wantLines(t, "unknown field, validate=false", out, "configmap/typo created")
 	})
+	t.Run("generators and expose send protobuf", func(t *testing.T) {
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"create", "namespace", "gen"}, "namespace/gen created"},
+			{[]string{"create", "deployment", "api", "-n", "gen", "--image=127.0.0.1:5000/minik8s/testserver:1", "--replicas=2", "--port=8080"}, "deployment.apps/api created"},
+			{[]string{"expose", "deployment", "api", "-n", "gen", "--port=80", "--target-port=8080"}, "service/api exposed"},
+			{[]string{"create", "configmap", "cfg", "-n", "gen", "--from-literal=mode=fast"}, "configmap/cfg created"},
+			{[]string{"create", "secret", "generic", "pw", "-n", "gen", "--from-literal=password=s3cret"}, "secret/pw created"},
+			{[]string{"create", "serviceaccount", "robot", "-n", "gen"}, "serviceaccount/robot created"},
+			{[]string{"create", "role", "reader", "-n", "gen", "--verb=get,list", "--resource=pods"}, "role.rbac.authorization.k8s.io/reader created"},
+			{[]string{"create", "rolebinding", "robot-reads", "-n", "gen", "--role=reader", "--serviceaccount=gen:robot"}, "rolebinding.rbac.authorization.k8s.io/robot-reads created"},
+			{[]string{"create", "job", "once", "-n", "gen", "--image=127.0.0.1:5000/minik8s/busybox:1", "--", "echo", "hi"}, "job.batch/once created"},
+			{[]string{"create", "cronjob", "tick", "-n", "gen", "--image=127.0.0.1:5000/minik8s/busybox:1", "--schedule=*/5 * * * *"}, "cronjob.batch/tick created"},
+		} {
+			wantLines(t, strings.Join(c.args, " "), k.ok(c.args...), c.want)
+		}
+		for _, g := range []struct{ args, want string }{
+			{"deploy api -o jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].ports[0].containerPort}",
+				"2 127.0.0.1:5000/minik8s/testserver:1 8080"},
+			{"svc api -o jsonpath={.spec.ports[0].port} {.spec.ports[0].targetPort} {.spec.selector.app}", "80 8080 api"},
+			{"cm cfg -o jsonpath={.data.mode}", "fast"},
+			{"secret pw -o jsonpath={.data.password}", "czNjcmV0"},
+			{"rolebinding robot-reads -o jsonpath={.roleRef.name} {.subjects[0].kind} {.subjects[0].name}", "reader ServiceAccount robot"},
+			{"cronjob tick -o jsonpath={.spec.schedule}", "*/5 * * * *"},
+		} {
+			args := append([]string{"get", "-n", "gen"}, strings.SplitN(g.args, " ", 4)...)
+			if got := k.ok(args...); got != g.want {
+				t.Errorf("kubectl get %s = %q; want %q", g.args, got, g.want)
+			}
+		}
+		// An invalid name is still refused with the field, as for JSON.
+		wantLines(t, "invalid", k.fails("create", "configmap", "Bad_Name", "-n", "gen"), `metadata.name: Invalid value: "Bad_Name"`)
+	})
 	t.Run("validate=false works for the manifests", func(t *testing.T) {
 		wantLines(t, "apply --validate=false", k.ok("apply", "-f", manifest, "--validate=false"), "namespace/demo unchanged", "secret/app-secret")
 	})

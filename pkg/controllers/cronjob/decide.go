@@ -1,7 +1,6 @@
 package cronjob
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -56,7 +55,7 @@ func jobName(cj *batch.CronJob, t time.Time) string {
 
 // newJob returns the Job cj runs at t, from its jobTemplate.
 func newJob(cj *batch.CronJob, t time.Time) (*batch.Job, error) {
-	tmpl, err := deepCopy(&cj.Spec.JobTemplate)
+	tmpl, err := meta.DeepCopy(&cj.Spec.JobTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("copying the job template of %s: %w", cj.Name, err)
 	}
@@ -272,19 +271,4 @@ func oldest(jobs []*batch.Job, limit *int32) []*batch.Job {
 		return strings.Compare(a.Name, b.Name)
 	})
 	return jobs[:len(jobs)-int(*limit)]
-}
-
-// deepCopy copies an API object through JSON, the one encoding every API
-// type round-trips exactly. Objects from the cache are shared, so every
-// change starts from a copy.
-func deepCopy[T any](in *T) (*T, error) {
-	data, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
-	out := new(T)
-	if err := json.Unmarshal(data, out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

@@ -167,7 +167,7 @@ func (ctrl *Controller) writeStatus(ctx context.Context, cj *batch.CronJob, st b
 	if reflect.DeepEqual(normalize(st), normalize(cj.Status)) {
 		return nil
 	}
-	cp, err := deepCopy(cj)
+	cp, err := meta.DeepCopy(cj)
 	if err != nil {
 		return err
 	}

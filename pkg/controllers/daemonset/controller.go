@@ -2,7 +2,6 @@ package daemonset
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"maps"
 	"slices"
@@ -176,19 +175,4 @@ func (ctrl *Controller) owner(pod *core.Pod) *apps.DaemonSet {
 		return nil
 	}
 	return obj.(*apps.DaemonSet)
-}
-
-// deepCopy copies an API object through JSON, the one encoding every API
-// type round-trips exactly. Objects from the cache are shared, so every
-// change starts from a copy.
-func deepCopy[T any](in *T) (*T, error) {
-	data, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
-	out := new(T)
-	if err := json.Unmarshal(data, out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

@@ -163,24 +163,5 @@ func (ctrl *Controller) updateStatus(ctx context.Context, ds *apps.DaemonSet, vi
 	if reflect.DeepEqual(st, ds.Status) {
 		return nil
 	}
-	cp, err := deepCopy(ds)
-	if err != nil {
-		return err
-	}
-	cp.Status = st
-	err = ctrl.c.UpdateStatus(ctx, cp)
-	if errors.Is(err, apierrors.ErrConflict) {
-		// The cache is behind (typically our own previous status write is
-		// not seen yet). The status is computed from the pods and nodes,
-		// not from the old status, so it applies to the fresh object too.
-		var fresh apps.DaemonSet
-		if err = ctrl.c.Get(ctx, ds.Namespace, ds.Name, &fresh); err == nil && fresh.UID == ds.UID {
-			fresh.Status = st
-			err = ctrl.c.UpdateStatus(ctx, &fresh)
-		}
-	}
-	if err != nil && !errors.Is(err, apierrors.ErrNotFound) {
-		return fmt.Errorf("updating the status of %s: %w", ds.Name, err)
-	}
-	return nil
+	return client.UpdateStatusOf(ctx, ctrl.c, ds, func(o *apps.DaemonSet) { o.Status = st })
 }

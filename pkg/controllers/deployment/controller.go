@@ -2,7 +2,6 @@ package deployment
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -190,19 +189,4 @@ func controllerRef(d *apps.Deployment) meta.OwnerReference {
 		APIVersion: deploymentKind.APIVersion(), Kind: deploymentKind.Kind,
 		Name: d.Name, UID: d.UID, Controller: &yes, BlockOwnerDeletion: &yes,
 	}
-}
-
-// deepCopy copies an API object through JSON, the one encoding every API
-// type round-trips exactly. Objects from the cache are shared, so every
-// change starts from a copy.
-func deepCopy[T any](in *T) (*T, error) {
-	data, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
-	out := new(T)
-	if err := json.Unmarshal(data, out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

@@ -397,7 +397,7 @@ func TestRollbackReusesTheOldReplicaSetAndMovesItToTheNewestRevision(t *testing.
 
 	// What kubectl rollout undo sends: a JSON patch replacing the
 	// template with the old ReplicaSet's, minus its pod-template-hash.
-	tmpl, _ := deepCopy(&a.Spec.Template)
+	tmpl, _ := meta.DeepCopy(&a.Spec.Template)
 	delete(tmpl.Labels, PodTemplateHashLabel)
 	patch := fmt.Sprintf(`[{"op":"replace","path":"/spec/template","value":%s}]`, templateJSON(tmpl))
 	var out apps.Deployment

@@ -30,7 +30,7 @@ func (ctrl *Controller) sync(ctx context.Context, key string) error {
 		return nil // deleted: the garbage collector removes its ReplicaSets
 	}
 	cached := obj.(*apps.Deployment) // read only
-	d, err := deepCopy(cached)       // the working copy
+	d, err := meta.DeepCopy(cached)  // the working copy
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func once(f func() error) func() error {
 // setOwner rewrites a copy of rs's owner references with edit and updates
 // it, with the cached resourceVersion as precondition.
 func (ctrl *Controller) setOwner(ctx context.Context, rs *apps.ReplicaSet, edit func([]meta.OwnerReference) []meta.OwnerReference) error {
-	cp, err := deepCopy(rs)
+	cp, err := meta.DeepCopy(rs)
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (ctrl *Controller) replicaSetsAndSyncRevision(ctx context.Context, d *apps.
 // syncNewRS updates the existing new ReplicaSet's annotations and
 // minReadySeconds if they lag behind d.
 func (ctrl *Controller) syncNewRS(ctx context.Context, d *apps.Deployment, newRS *apps.ReplicaSet, newRevision int64) (*apps.ReplicaSet, error) {
-	cp, err := deepCopy(newRS)
+	cp, err := meta.DeepCopy(newRS)
 	if err != nil {
 		return nil, err
 	}
@@ -237,11 +237,11 @@ func (ctrl *Controller) createNewRS(ctx context.Context, d *apps.Deployment, old
 
 // newReplicaSet is the ReplicaSet for d's current template, unsized.
 func newReplicaSet(d *apps.Deployment, newRevision int64) (*apps.ReplicaSet, error) {
-	tmpl, err := deepCopy(&d.Spec.Template)
+	tmpl, err := meta.DeepCopy(&d.Spec.Template)
 	if err != nil {
 		return nil, err
 	}
-	sel, err := deepCopy(d.Spec.Selector)
+	sel, err := meta.DeepCopy(d.Spec.Selector)
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +273,7 @@ func (ctrl *Controller) nameTaken(ctx context.Context, d *apps.Deployment, name 
 	if ref := controllerOf(&existing.ObjectMeta); ref != nil && ref.UID == d.UID && equalIgnoringHash(&existing.Spec.Template, &d.Spec.Template) {
 		return &existing, nil
 	}
-	cp, err := deepCopy(d)
+	cp, err := meta.DeepCopy(d)
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +296,7 @@ func (ctrl *Controller) setDeploymentRevision(ctx context.Context, d *apps.Deplo
 	if rev == "" || d.Annotations[RevisionAnnotation] == rev {
 		return nil
 	}
-	cp, err := deepCopy(d)
+	cp, err := meta.DeepCopy(d)
 	if err != nil {
 		return err
 	}
@@ -410,7 +410,7 @@ func (ctrl *Controller) applyScale(ctx context.Context, d *apps.Deployment, ops 
 // records a ScalingReplicaSet event when the size changed.
 func (ctrl *Controller) scaleRS(ctx context.Context, d *apps.Deployment, rs *apps.ReplicaSet, n int32) (bool, error) {
 	from := rsReplicas(rs)
-	cp, err := deepCopy(rs)
+	cp, err := meta.DeepCopy(rs)
 	if err != nil {
 		return false, err
 	}
@@ -535,7 +535,7 @@ func (ctrl *Controller) writeStatus(ctx context.Context, d, cached *apps.Deploym
 	if reflect.DeepEqual(normalize(st), normalize(cached.Status)) {
 		return nil
 	}
-	cp, err := deepCopy(d)
+	cp, err := meta.DeepCopy(d)
 	if err != nil {
 		return err
 	}

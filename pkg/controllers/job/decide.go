@@ -1,7 +1,6 @@
 package job
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -550,7 +549,7 @@ func removalOrder(pods []*core.Pod) {
 // newPod returns a pod for job from its template: named <job>-<random>,
 // controlled by job, and holding the tracking finalizer.
 func newPod(job *batch.Job) (*core.Pod, error) {
-	tmpl, err := deepCopy(&job.Spec.Template)
+	tmpl, err := meta.DeepCopy(&job.Spec.Template)
 	if err != nil {
 		return nil, fmt.Errorf("copying the template of %s: %w", job.Name, err)
 	}
@@ -575,19 +574,4 @@ func minPositive(a, b time.Duration) time.Duration {
 		return a
 	}
 	return min(a, b)
-}
-
-// deepCopy copies an API object through JSON, the one encoding every API
-// type round-trips exactly. Objects from the cache are shared, so every
-// change starts from a copy.
-func deepCopy[T any](in *T) (*T, error) {
-	data, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
-	out := new(T)
-	if err := json.Unmarshal(data, out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

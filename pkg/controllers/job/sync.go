@@ -88,7 +88,7 @@ func (ctrl *Controller) sync(ctx context.Context, key string) error {
 func (ctrl *Controller) count(ctx context.Context, key string, job *batch.Job, s podSet, pods []*core.Pod) (*batch.Job, map[string]bool, error) {
 	u := record(job.Status.UncountedTerminatedPods, s)
 	if len(s.newSucceeded)+len(s.newFailed) > 0 {
-		cp, err := deepCopy(job)
+		cp, err := meta.DeepCopy(job)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -235,7 +235,7 @@ func (ctrl *Controller) writeStatus(ctx context.Context, job *batch.Job, st batc
 	if reflect.DeepEqual(normalize(st), normalize(job.Status)) {
 		return job, nil
 	}
-	cp, err := deepCopy(job)
+	cp, err := meta.DeepCopy(job)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package replicaset
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -206,19 +205,4 @@ func refsEqual(a, b *meta.OwnerReference) bool {
 		return a == b
 	}
 	return a.UID == b.UID && a.Name == b.Name && a.Kind == b.Kind
-}
-
-// deepCopy copies an API object through JSON, the one encoding every API
-// type round-trips exactly. Objects from the cache are shared, so every
-// change starts from a copy.
-func deepCopy[T any](in *T) (*T, error) {
-	data, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
-	out := new(T)
-	if err := json.Unmarshal(data, out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

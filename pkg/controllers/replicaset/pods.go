@@ -244,7 +244,7 @@ func slowStart(count int, fn func(i int) error) (int, error) {
 
 // newPod returns the pod rs creates from its template.
 func newPod(rs *apps.ReplicaSet) (*core.Pod, error) {
-	tmpl, err := deepCopy(&rs.Spec.Template)
+	tmpl, err := meta.DeepCopy(&rs.Spec.Template)
 	if err != nil {
 		return nil, fmt.Errorf("copying the template of %s: %w", rs.Name, err)
 	}

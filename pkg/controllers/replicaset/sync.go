@@ -108,7 +108,7 @@ func (ctrl *Controller) claimPods(ctx context.Context, rs *apps.ReplicaSet, sel 
 // changed meanwhile the update fails with Conflict and the sync retries
 // from fresh state. A pod already gone is not an error.
 func (ctrl *Controller) setOwner(ctx context.Context, pod *core.Pod, edit func([]meta.OwnerReference) []meta.OwnerReference) error {
-	cp, err := deepCopy(pod)
+	cp, err := meta.DeepCopy(pod)
 	if err != nil {
 		return err
 	}
@@ -201,28 +201,7 @@ func (ctrl *Controller) updateStatus(ctx context.Context, rs *apps.ReplicaSet, o
 	if reflect.DeepEqual(normalize(st), normalize(rs.Status)) {
 		return nil
 	}
-	cp, err := deepCopy(rs)
-	if err != nil {
-		return err
-	}
-	cp.Status = st
-	err = ctrl.c.UpdateStatus(ctx, cp)
-	if errors.Is(err, apierrors.ErrConflict) {
-		// Our cached copy is older than the stored one, typically because
-		// the watch has not yet delivered our own previous status write.
-		// The status is computed from the pods, not from the old status,
-		// so it applies as well to the fresh object (Kubernetes retries
-		// the same way).
-		var fresh apps.ReplicaSet
-		if err = ctrl.c.Get(ctx, rs.Namespace, rs.Name, &fresh); err == nil && fresh.UID == rs.UID {
-			fresh.Status = st
-			err = ctrl.c.UpdateStatus(ctx, &fresh)
-		}
-	}
-	if err != nil && !errors.Is(err, apierrors.ErrNotFound) {
-		return fmt.Errorf("updating the status of %s: %w", rs.Name, err)
-	}
-	return nil
+	return client.UpdateStatusOf(ctx, ctrl.c, rs, func(o *apps.ReplicaSet) { o.Status = st })
 }
 
 // normalize makes an empty condition list compare equal to a nil one.

@@ -2,7 +2,6 @@ package statefulset
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -104,21 +103,6 @@ func (ctrl *Controller) enqueueOwner(obj meta.Object) {
 	if ref := controllerOf(&pod.ObjectMeta); ref != nil && ref.Kind == controllerKind {
 		ctrl.queue.Add(pod.Namespace + "/" + ref.Name)
 	}
-}
-
-// deepCopy copies an API object through JSON, the one encoding every API
-// type round-trips exactly. Objects from the cache are shared, so every
-// change starts from a copy.
-func deepCopy[T any](in *T) (*T, error) {
-	data, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
-	out := new(T)
-	if err := json.Unmarshal(data, out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ownedBy says whether m is controlled by set.

@@ -196,7 +196,7 @@ func (ctrl *Controller) giveClaimsTo(ctx context.Context, set *apps.StatefulSet,
 		if slices.ContainsFunc(cached.OwnerReferences, func(r meta.OwnerReference) bool { return r.UID == pod.UID }) {
 			continue
 		}
-		cp, err := deepCopy(cached)
+		cp, err := meta.DeepCopy(cached)
 		if err != nil {
 			return err
 		}
@@ -218,24 +218,5 @@ func (ctrl *Controller) updateStatus(ctx context.Context, set *apps.StatefulSet,
 	if reflect.DeepEqual(st, set.Status) {
 		return nil
 	}
-	cp, err := deepCopy(set)
-	if err != nil {
-		return err
-	}
-	cp.Status = st
-	err = ctrl.c.UpdateStatus(ctx, cp)
-	if errors.Is(err, apierrors.ErrConflict) {
-		// The cache is behind (typically our own previous status write is
-		// not seen yet). The status is computed from the pods, so it
-		// applies to the fresh object too.
-		var fresh apps.StatefulSet
-		if err = ctrl.c.Get(ctx, set.Namespace, set.Name, &fresh); err == nil && fresh.UID == set.UID {
-			fresh.Status = st
-			err = ctrl.c.UpdateStatus(ctx, &fresh)
-		}
-	}
-	if err != nil && !errors.Is(err, apierrors.ErrNotFound) {
-		return fmt.Errorf("updating the status of %s: %w", set.Name, err)
-	}
-	return nil
+	return client.UpdateStatusOf(ctx, ctrl.c, set, func(o *apps.StatefulSet) { o.Status = st })
 }

@@ -41,7 +41,6 @@ package volumebinding
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -218,11 +217,11 @@ func (ctrl *Controller) provision(ctx context.Context, claim *core.PersistentVol
 // statuses, skipping what is already done. cachedPV and cachedClaim are
 // never modified: each write starts from a copy.
 func (ctrl *Controller) bind(ctx context.Context, cachedClaim *core.PersistentVolumeClaim, cachedPV *core.PersistentVolume) error {
-	pv, err := deepCopy(cachedPV)
+	pv, err := meta.DeepCopy(cachedPV)
 	if err != nil {
 		return err
 	}
-	claim, err := deepCopy(cachedClaim)
+	claim, err := meta.DeepCopy(cachedClaim)
 	if err != nil {
 		return err
 	}
@@ -274,7 +273,7 @@ func (ctrl *Controller) syncVolume(ctx context.Context, name string) error {
 	if phase == pv.Status.Phase {
 		return nil
 	}
-	cp, err := deepCopy(pv)
+	cp, err := meta.DeepCopy(pv)
 	if err != nil {
 		return err
 	}
@@ -313,19 +312,4 @@ func setAnnotation(m *meta.ObjectMeta, k, v string) {
 		m.Annotations = map[string]string{}
 	}
 	m.Annotations[k] = v
-}
-
-// deepCopy copies an API object through JSON, the one encoding every API
-// type round-trips exactly. Objects from the cache are shared, so every
-// change starts from a copy.
-func deepCopy[T any](in *T) (*T, error) {
-	data, err := json.Marshal(in)
-	if err != nil {
-		return nil, err
-	}
-	out := new(T)
-	if err := json.Unmarshal(data, out); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

@@ -5,6 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
 	"minik8s/pkg/apis"
 	"minik8s/pkg/apis/meta"
 )
@@ -141,6 +145,13 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte("metadata:\n  name: x\n"), "application/yaml")
 	f.Add([]byte(`{"metadata":{"name":"x","name":"y"}}`), "")
 	f.Add([]byte(`{"spec":{"containers":[{"resources":{"limits":{"cpu":"1e999"}}}]}}`), "application/json")
+	// What kubectl create sends, and the envelope alone.
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}}}}
+	raw, _ := pod.Marshal()
+	u := runtime.Unknown{TypeMeta: runtime.TypeMeta{APIVersion: "v1", Kind: "Pod"}, Raw: raw}
+	env, _ := u.Marshal()
+	f.Add(append([]byte("k8s\x00"), env...), "application/vnd.kubernetes.protobuf")
+	f.Add([]byte("k8s\x00\x0a\x02\x0a"), "application/vnd.kubernetes.protobuf")
 	k, _ := apis.ByResource("", "pods")
 	f.Fuzz(func(t *testing.T, body []byte, media string) {
 		doc, dups, err := toJSON(body, media)

@@ -254,13 +254,13 @@ func (a *Agent) syncPod(ctx context.Context, key string) error {
 	now := time.Now()
 	o := observed{Instances: mine, Probes: a.probes.results(), Pulls: a.pullFailures(pod.UID)}
 	acts := computePodActions(pod, o, now, a.cfg.CrashBackoff, a.cfg.MaxCrashBackoff)
-	for name, w := range acts.Waiting {
+	for container, w := range acts.Waiting {
 		// The kubelet's BackOff events; the recorder counts repeats.
 		switch w.Reason {
 		case "CrashLoopBackOff":
-			a.events.Eventf(pod, events.Warning, "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)", name, pod.Name, pod.Namespace, pod.UID)
+			a.events.Eventf(pod, events.Warning, "BackOff", "Back-off restarting failed container %s in pod %s_%s(%s)", container, pod.Name, pod.Namespace, pod.UID)
 		case "ImagePullBackOff":
-			if c, ok := findContainer(pod, name); ok {
+			if c, ok := findContainer(pod, container); ok {
 				a.events.Eventf(pod, events.Normal, "BackOff", "Back-off pulling image %q", c.Image)
 			}
 		}

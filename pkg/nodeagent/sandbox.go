@@ -49,7 +49,7 @@ func ensureSandbox(root, podUID, hostname string) (sandbox, error) {
 		}
 	}
 	if !isMountPoint(sb.Shm) {
-		if err := os.MkdirAll(sb.Shm, 0o1777); err != nil {
+		if err := os.MkdirAll(sb.Shm, 0o755); err != nil { // the tmpfs brings mode 1777
 			return sb, err
 		}
 		opts := fmt.Sprintf("mode=1777,size=%d", shmSize)
